@@ -1,0 +1,82 @@
+"""`python -m aigc_demo ...`: download real models, build offline twins, or serve the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aigc_demo.catalog import CATALOG, TASKS, ModelSpec
+
+
+def _select(names: list[str]) -> list[ModelSpec]:
+    """Catalogue entries named by key or by task; none named means every CPU-friendly default."""
+    if not names:
+        return [s for s in CATALOG.values() if not s.gpu_only]
+    chosen: dict[str, ModelSpec] = {}
+    for name in names:
+        if name in CATALOG:
+            chosen[name] = CATALOG[name]
+        elif name in TASKS:
+            chosen.update({s.key: s for s in CATALOG.values() if name in s.tasks})
+        elif name == "all":
+            chosen.update(CATALOG)
+        else:
+            sys.exit(f"Unknown model or task '{name}'. Models: {', '.join(CATALOG)}. Tasks: {', '.join(TASKS)}, all.")
+    return list(chosen.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m aigc_demo",
+        description="aigc-demo: text, poetry, news summary and text-to-image in the browser.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n  python -m aigc_demo download            # every CPU-friendly default model\n"
+        "  python -m aigc_demo download poetry sd-turbo\n  python -m aigc_demo twins               # offline "
+        "stand-ins, no network needed\n  python -m aigc_demo serve",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    dl = sub.add_parser(
+        "download",
+        help="pre-fetch real models from the Hugging Face Hub (with a progress bar)",
+        description="Download models into the Hugging Face cache so that the app starts offline. "
+        f"Name catalogue keys ({', '.join(CATALOG)}), tasks ({', '.join(TASKS)}) or 'all'; "
+        "nothing named means the CPU-friendly defaults.",
+    )
+    dl.add_argument("names", nargs="*", help="model keys or task names")
+    tw = sub.add_parser(
+        "twins",
+        help="build the tiny random offline twin of every catalogue model (no network)",
+        description="Build offline twins: tiny random models with the same classes as the real ones. "
+        "AIGC_MODELS=tiny uses them; AIGC_MODELS=auto falls back to them when a model is unavailable.",
+    )
+    tw.add_argument("names", nargs="*", help="model keys or task names (default: all)")
+    sv = sub.add_parser("serve", help="start the web app (same as python app.py)")
+    sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
+    sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    args = parser.parse_args(argv)
+
+    if args.command == "download":
+        from aigc_demo import loaders
+
+        for spec in _select(args.names):
+            print(
+                f"Downloading {spec.key} ({spec.repo_id}@{spec.revision[:12]}, ~{spec.params_m:.0f}M parameters)…",
+                flush=True,
+            )
+            path = loaders.download(spec)
+            print(f"  ✓ {path}", flush=True)
+    elif args.command == "twins":
+        from aigc_demo import twins
+
+        for spec in _select(args.names or ["all"]):
+            print(f"  ✓ {spec.key}: {twins.ensure_twin(spec)}", flush=True)
+    else:
+        from aigc_demo.manager import get_manager
+        from aigc_demo.ui import build_demo, launch_kwargs
+
+        build_demo(get_manager()).launch(server_name=args.host, server_port=args.port, **launch_kwargs())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""The models the app can use, as plain data. No torch, no gradio.
+
+Each entry was checked against its model card: architecture and tokenizer class, licence, size. `revision` pins the
+weights; administrators may add entries with a JSON file named by AIGC_CATALOG_FILE (a list of ModelSpec fields).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from aigc_demo import settings
+from aigc_demo.errors import UserError
+
+TASKS = ("text-generation", "poetry", "summarization", "text-to-image")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str  # stable id used in the UI, the API and the CLI
+    tasks: tuple[str, ...]  # which tabs offer it
+    repo_id: str
+    revision: str  # a commit sha where we could check one, else a branch name
+    library: str  # "transformers" or "diffusers"
+    architecture: str  # the model class, e.g. "Qwen2ForCausalLM"; diffusers: the pipeline class
+    tokenizer_class: str  # e.g. "Qwen2Tokenizer"; "" for diffusers
+    kind: str  # "instruct" (chat template), "base" (continues text), "seq2seq", "diffusion"
+    languages: tuple[str, ...]
+    params_m: float  # parameters in millions, for the memory estimate before loading
+    license: str
+    context_window: int = 0  # input tokens the model accepts; 0 for diffusion
+    gpu_only: bool = False  # too slow or too big for a CPU: hidden from the dropdowns on CPU
+    defaults: dict = field(default_factory=dict)  # per-model defaults, e.g. sd-turbo: 1 step, guidance 0
+    description: str = ""
+
+    @property
+    def is_diffusion(self) -> bool:
+        return self.library == "diffusers"
+
+
+CATALOG: dict[str, ModelSpec] = {}
+
+
+def _add(spec: ModelSpec) -> None:
+    CATALOG[spec.key] = spec
+
+
+_add(
+    ModelSpec(
+        key="qwen2.5-0.5b-instruct",
+        tasks=("text-generation", "poetry", "summarization"),
+        repo_id="Qwen/Qwen2.5-0.5B-Instruct",
+        revision="main",
+        library="transformers",
+        architecture="Qwen2ForCausalLM",
+        tokenizer_class="Qwen2Tokenizer",
+        kind="instruct",
+        languages=("en", "zh"),
+        params_m=494,
+        license="apache-2.0",
+        context_window=32768,
+        defaults={"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05},
+        description="Small chat model for English and Chinese; fast on a CPU.",
+    )
+)
+_add(
+    ModelSpec(
+        key="gpt2",
+        tasks=("text-generation",),
+        repo_id="openai-community/gpt2",
+        revision="main",
+        library="transformers",
+        architecture="GPT2LMHeadModel",
+        tokenizer_class="GPT2Tokenizer",
+        kind="base",
+        languages=("en",),
+        params_m=124,
+        license="mit",
+        context_window=1024,
+        defaults={"temperature": 0.9, "top_k": 50, "top_p": 0.95, "repetition_penalty": 1.2},
+        description="The classic 2019 completion model: continues English text.",
+    )
+)
+_add(
+    ModelSpec(
+        key="gpt2-chinese-poem",
+        tasks=("poetry",),
+        repo_id="uer/gpt2-chinese-poem",
+        revision="main",
+        library="transformers",
+        architecture="GPT2LMHeadModel",
+        tokenizer_class="BertTokenizer",
+        kind="base",
+        languages=("zh",),
+        params_m=103,
+        license="unknown (UER-py; check the model card)",
+        context_window=1024,
+        defaults={"temperature": 1.0, "top_k": 50, "top_p": 0.95},
+        description="GPT-2 trained on classical Chinese poems, character tokenizer.",
+    )
+)
+_add(
+    ModelSpec(
+        key="distilbart-cnn-12-6",
+        tasks=("summarization",),
+        repo_id="sshleifer/distilbart-cnn-12-6",
+        revision="main",
+        library="transformers",
+        architecture="BartForConditionalGeneration",
+        tokenizer_class="BartTokenizer",
+        kind="seq2seq",
+        languages=("en",),
+        params_m=306,
+        license="apache-2.0",
+        context_window=1024,
+        defaults={
+            "num_beams": 4,
+            "length_penalty": 2.0,
+            "no_repeat_ngram_size": 3,
+            "min_new_tokens": 56,
+            "max_new_tokens": 142,
+        },
+        description="English news summarizer distilled from BART-large-CNN.",
+    )
+)
+_add(
+    ModelSpec(
+        key="sd-turbo",
+        tasks=("text-to-image",),
+        repo_id="stabilityai/sd-turbo",
+        revision="main",
+        library="diffusers",
+        architecture="StableDiffusionPipeline",
+        tokenizer_class="",
+        kind="diffusion",
+        languages=("en",),
+        params_m=1300,
+        license="stabilityai-ai-community",
+        defaults={
+            "num_inference_steps": 1,
+            "guidance_scale": 0.0,
+            "width": 512,
+            "height": 512,
+            "max_steps": 4,
+            "variant": "fp16",
+        },
+        description="One-step image model distilled from SD 2.1; usable on a CPU.",
+    )
+)
+# Larger options for GPU machines.
+_add(
+    ModelSpec(
+        key="qwen2.5-1.5b-instruct",
+        tasks=("text-generation", "poetry", "summarization"),
+        repo_id="Qwen/Qwen2.5-1.5B-Instruct",
+        revision="main",
+        library="transformers",
+        architecture="Qwen2ForCausalLM",
+        tokenizer_class="Qwen2Tokenizer",
+        kind="instruct",
+        languages=("en", "zh"),
+        params_m=1544,
+        license="apache-2.0",
+        context_window=32768,
+        gpu_only=True,
+        defaults={"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repetition_penalty": 1.05},
+        description="Larger chat model for English and Chinese.",
+    )
+)
+_add(
+    ModelSpec(
+        key="bart-large-cnn",
+        tasks=("summarization",),
+        repo_id="facebook/bart-large-cnn",
+        revision="main",
+        library="transformers",
+        architecture="BartForConditionalGeneration",
+        tokenizer_class="BartTokenizer",
+        kind="seq2seq",
+        languages=("en",),
+        params_m=406,
+        license="mit",
+        context_window=1024,
+        gpu_only=True,
+        defaults={
+            "num_beams": 4,
+            "length_penalty": 2.0,
+            "no_repeat_ngram_size": 3,
+            "min_new_tokens": 56,
+            "max_new_tokens": 142,
+        },
+        description="The original BART-large news summarizer.",
+    )
+)
+_add(
+    ModelSpec(
+        key="sdxl-turbo",
+        tasks=("text-to-image",),
+        repo_id="stabilityai/sdxl-turbo",
+        revision="main",
+        library="diffusers",
+        architecture="StableDiffusionXLPipeline",
+        tokenizer_class="",
+        kind="diffusion",
+        languages=("en",),
+        params_m=3500,
+        license="stabilityai-ai-community",
+        gpu_only=True,
+        defaults={
+            "num_inference_steps": 1,
+            "guidance_scale": 0.0,
+            "width": 512,
+            "height": 512,
+            "max_steps": 4,
+            "variant": "fp16",
+        },
+        description="One-step SDXL distillation; sharper images, needs a GPU.",
+    )
+)
+
+
+def _load_extra(path: str) -> None:
+    """Add administrator entries from a JSON list of ModelSpec fields."""
+    names = {f.name for f in fields(ModelSpec)}
+    for raw in json.loads(Path(path).read_text(encoding="utf-8")):
+        unknown = set(raw) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown catalogue fields {sorted(unknown)}; expected some of {sorted(names)}.")
+        raw = {k: tuple(v) if k in ("tasks", "languages") else v for k, v in raw.items()}
+        _add(ModelSpec(**raw))
+
+
+if settings.CATALOG_FILE:
+    _load_extra(settings.CATALOG_FILE)
+
+
+def get_spec(key: str) -> ModelSpec:
+    """The catalogue entry for `key`, or a UserError listing what exists."""
+    try:
+        return CATALOG[key]
+    except KeyError:
+        known = ", ".join(CATALOG)
+        raise UserError(
+            f"Unknown model '{key}'. Choose one of: {known}.", f"未知模型“{key}”。可选：{known}。"
+        ) from None
+
+
+def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:
+    """Catalogue entries offered by the tab of `task`, CPU-friendly ones first."""
+    specs = [s for s in CATALOG.values() if task in s.tasks and (include_gpu_only or not s.gpu_only)]
+    return sorted(specs, key=lambda s: s.gpu_only)
+
+
+def default_model(task: str) -> str:
+    """The first CPU-friendly model for `task`."""
+    return models_for(task, include_gpu_only=False)[0].key

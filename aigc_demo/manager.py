@@ -1,0 +1,369 @@
+"""ModelManager: the one owner of every live model. Lazy, thread-safe, single-flight, memory-budgeted, LRU.
+
+    manager = get_manager()
+    with manager.use("gpt2") as lm:        # loads on first use; pinned (never evicted) inside the block
+        lm.model.generate(...)
+
+Memory is accounted as parameters and buffers x dtype bytes. Before a load, least recently used models that are not
+in use are evicted until the newcomer fits the budget; unloading drops every reference and empties the CUDA cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from aigc_demo import catalog, loaders, settings
+from aigc_demo.catalog import ModelSpec
+from aigc_demo.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedModel:
+    """A live model as the manager hands it out."""
+
+    spec: ModelSpec
+    model: Any
+    tokenizer: Any
+    device: str
+    dtype: Any
+    is_twin: bool
+    twin_reason: str
+    nbytes: int
+    loaded_at: float = field(default_factory=time.time)
+    last_used: float = field(default_factory=time.time)
+    load_seconds: float = 0.0
+    pins: int = 0  # requests using it right now
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+def choose_device() -> tuple[str, Any]:
+    """Device and dtype, chosen once: CUDA fp16, Apple MPS fp16, else CPU fp32; AIGC_DEVICE/AIGC_DTYPE override."""
+    import torch
+
+    device = settings.DEVICE
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    if settings.DTYPE != "auto":
+        return device, getattr(torch, settings.DTYPE)
+    if device == "cuda":
+        # fp16 is what the image pipelines' fp16 weights expect; one dtype for all models keeps accounting simple
+        return device, torch.float16
+    if device == "mps":
+        return device, torch.float16
+    return device, torch.float32
+
+
+def model_nbytes(model: Any) -> int:
+    """Bytes held by a model's parameters and buffers (every component of a diffusers pipeline)."""
+    import torch
+
+    modules = (
+        [model]
+        if isinstance(model, torch.nn.Module)
+        else [m for m in getattr(model, "components", {}).values() if isinstance(m, torch.nn.Module)]
+    )
+    seen: set[int] = set()
+    total = 0
+    for module in modules:
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            if id(tensor) not in seen:  # tied weights count once
+                seen.add(id(tensor))
+                total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def default_budget(device: str) -> int:
+    """70% of the free memory of the device at start-up."""
+    if settings.MEMORY_BUDGET.strip().lower() != "auto":
+        return settings.parse_bytes(settings.MEMORY_BUDGET)
+    if device == "cuda":
+        import torch
+
+        free, _ = torch.cuda.mem_get_info()
+        return int(free * 0.7)
+    import psutil
+
+    return int(psutil.virtual_memory().available * 0.7)
+
+
+def _fmt_gb(n: int) -> str:
+    return f"{n / 1024**3:.2f} GB"
+
+
+class ModelManager:
+    """Owns every live model: `get`/`use` load lazily (once, even under concurrent first calls); LRU within budget."""
+
+    def __init__(
+        self,
+        *,
+        mode: str | None = None,
+        device: str | None = None,
+        dtype: Any = None,
+        budget_bytes: int | None = None,
+        idle_unload_s: float | None = None,
+        resolve: Callable[[ModelSpec, str], loaders.Source] = loaders.resolve,
+        load: Callable[..., loaders.Loaded] = loaders.load,
+    ):
+        auto_device, auto_dtype = choose_device()
+        self.device = device or auto_device
+        self.dtype = dtype if dtype is not None else auto_dtype
+        self.mode = mode or settings.MODELS
+        self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget(self.device)
+        self.idle_unload_s = settings.IDLE_UNLOAD_S if idle_unload_s is None else idle_unload_s
+        self._resolve = resolve
+        self._load = load
+        self._lock = threading.RLock()
+        self._live: dict[str, LoadedModel] = {}
+        self._loading: dict[str, Future] = {}
+        self.load_count: dict[str, int] = {}  # loads per key since start, for tests and the status page
+        self._idle_thread: threading.Thread | None = None
+        if self.idle_unload_s > 0:
+            self._start_idle_reaper()
+
+    # --- public API ---------------------------------------------------------------------------------------------
+
+    def get(self, key: str) -> LoadedModel:
+        """The live model for `key`, loading it on first use. Concurrent first calls share one load."""
+        with self._lock:
+            live = self._live.get(key)
+            if live is not None:
+                live.last_used = time.time()
+                return live
+            future = self._loading.get(key)
+            owner = future is None
+            if owner:
+                future = Future()
+                self._loading[key] = future
+        if not owner:
+            return future.result()
+        try:
+            loaded = self._load_model(key)
+        except BaseException as exc:
+            with self._lock:
+                del self._loading[key]  # the next request tries again
+            future.set_exception(exc)
+            raise
+        with self._lock:
+            self._live[key] = loaded
+            del self._loading[key]
+        future.set_result(loaded)
+        return loaded
+
+    @contextlib.contextmanager
+    def use(self, key: str) -> Iterator[LoadedModel]:
+        """`get`, pinned for the duration of the block so that no other load evicts it mid-run."""
+        while True:
+            loaded = self.get(key)
+            with self._lock:
+                if self._live.get(key) is loaded:  # not evicted between get() and here
+                    loaded.pins += 1
+                    break
+        try:
+            yield loaded
+        finally:
+            with self._lock:
+                loaded.pins -= 1
+                loaded.last_used = time.time()
+
+    def preload(self, keys: list[str]) -> None:
+        """Load `keys` now (start-up), in order, within the budget like any other load."""
+        for key in keys:
+            self.get(key.strip())
+
+    @staticmethod
+    def default_keys() -> list[str]:
+        """The CPU-friendly default model of every task."""
+        return list(dict.fromkeys(catalog.default_model(task) for task in catalog.TASKS))
+
+    def unload(self, key: str) -> bool:
+        """Drop `key` and free its memory. False if it was not loaded; refuses while a request is using it."""
+        with self._lock:
+            loaded = self._live.get(key)
+            if loaded is None:
+                return False
+            if loaded.pins:
+                raise UserError(
+                    f"{key} is busy with a request; try again when it finishes.", f"{key} 正在处理请求，请稍后再卸载。"
+                )
+            del self._live[key]
+        del loaded
+        self._free_memory()
+        log.info("Unloaded %s", key)
+        return True
+
+    def unload_all(self) -> list[str]:
+        keys = [k for k, m in list(self._live.items()) if not m.pins]
+        for key in keys:
+            self.unload(key)
+        return keys
+
+    def used_bytes(self) -> int:
+        with self._lock:
+            return sum(m.nbytes for m in self._live.values())
+
+    def is_loaded(self, key: str) -> bool:
+        return key in self._live
+
+    def status(self) -> dict:
+        """What is loaded, where, how big and since when: the Models tab and /model_status show this."""
+        with self._lock:
+            models = [
+                {
+                    "key": m.key,
+                    "repo_id": m.spec.repo_id,
+                    "revision": m.spec.revision,
+                    "twin": m.is_twin,
+                    "twin_reason": m.twin_reason,
+                    "device": m.device,
+                    "dtype": str(m.dtype).removeprefix("torch."),
+                    "memory_bytes": m.nbytes,
+                    "memory": _fmt_gb(m.nbytes),
+                    "loaded_at": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.loaded_at)),
+                    "last_used": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.last_used)),
+                    "idle_seconds": round(time.time() - m.last_used, 1),
+                    "load_seconds": round(m.load_seconds, 2),
+                    "in_use": m.pins > 0,
+                }
+                for m in sorted(self._live.values(), key=lambda m: -m.last_used)
+            ]
+            loading = sorted(self._loading)
+            used = sum(m.nbytes for m in self._live.values())
+        return {
+            "mode": self.mode,
+            "device": self.device,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "budget_bytes": self.budget_bytes,
+            "budget": _fmt_gb(self.budget_bytes),
+            "used_bytes": used,
+            "used": _fmt_gb(used),
+            "idle_unload_s": self.idle_unload_s,
+            "loaded": models,
+            "loading": loading,
+        }
+
+    # --- internals ----------------------------------------------------------------------------------------------
+
+    def _load_model(self, key: str) -> LoadedModel:
+        spec = catalog.get_spec(key)
+        source = self._resolve(spec, self.mode)
+        estimate = self._estimate_bytes(spec, source)
+        self._make_room(spec, estimate)
+        start = time.perf_counter()
+        try:
+            loaded = self._load(spec, source.path, self.device, self.dtype)
+        except MemoryError as exc:  # also torch.OutOfMemoryError, a subclass on recent torch
+            log.warning("Out of memory loading %s; evicting everything idle and retrying once.", key)
+            self.unload_all()
+            try:
+                loaded = self._load(spec, source.path, self.device, self.dtype)
+            except MemoryError:
+                raise UserError(
+                    f"Not enough memory to load {spec.repo_id}, even after unloading the other models.",
+                    f"内存不足，卸载其他模型后仍无法加载 {spec.repo_id}。",
+                ) from exc
+        nbytes = model_nbytes(loaded.model)
+        self.load_count[key] = self.load_count.get(key, 0) + 1
+        log.info(
+            "Loaded %s (%s, %s) from %s in %.1fs",
+            key,
+            _fmt_gb(nbytes),
+            "twin" if source.is_twin else "hub",
+            source.path,
+            time.perf_counter() - start,
+        )
+        return LoadedModel(
+            spec=spec,
+            model=loaded.model,
+            tokenizer=loaded.tokenizer,
+            device=self.device,
+            dtype=self.dtype,
+            is_twin=source.is_twin,
+            twin_reason=source.reason,
+            nbytes=nbytes,
+            load_seconds=time.perf_counter() - start,
+        )
+
+    def _estimate_bytes(self, spec: ModelSpec, source: loaders.Source) -> int:
+        if source.is_twin:  # twins are a few MB: their size on disk is a fair estimate
+            return sum(f.stat().st_size for f in source.path.rglob("*.safetensors"))
+        import torch
+
+        return int(spec.params_m * 1e6 * torch.empty(0, dtype=self.dtype).element_size())
+
+    def _make_room(self, spec: ModelSpec, needed: int) -> None:
+        """Evict least recently used idle models until `needed` more bytes fit in the budget."""
+        if needed > self.budget_bytes:
+            raise UserError(
+                f"{spec.repo_id} needs about {_fmt_gb(needed)}, more than the memory budget of "
+                f"{_fmt_gb(self.budget_bytes)}. Raise AIGC_MEMORY_BUDGET or pick a smaller model.",
+                f"{spec.repo_id} 约需 {_fmt_gb(needed)}，超过内存预算 {_fmt_gb(self.budget_bytes)}。"
+                "请调高 AIGC_MEMORY_BUDGET 或选择更小的模型。",
+            )
+        while True:
+            with self._lock:
+                used = sum(m.nbytes for m in self._live.values())
+                if used + needed <= self.budget_bytes:
+                    return
+                idle = [m for m in self._live.values() if not m.pins]
+                if not idle:
+                    raise UserError(
+                        f"Not enough memory for {spec.repo_id} while other models are busy; try again in a moment.",
+                        f"其他模型正在使用中，暂无足够内存加载 {spec.repo_id}，请稍后再试。",
+                    )
+                victim = min(idle, key=lambda m: m.last_used).key
+            log.info("Evicting %s to make room for %s", victim, spec.key)
+            self.unload(victim)
+
+    def _free_memory(self) -> None:
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001 - freeing memory must never fail an unload
+            pass
+
+    def _start_idle_reaper(self) -> None:
+        def reap() -> None:
+            while True:
+                time.sleep(max(1.0, min(self.idle_unload_s / 4, 30.0)))
+                cutoff = time.time() - self.idle_unload_s
+                for key, m in list(self._live.items()):
+                    if not m.pins and m.last_used < cutoff:
+                        with contextlib.suppress(UserError):
+                            self.unload(key)
+
+        self._idle_thread = threading.Thread(target=reap, name="aigc-idle-unload", daemon=True)
+        self._idle_thread.start()
+
+
+_default: ModelManager | None = None
+_default_lock = threading.Lock()
+
+
+def get_manager() -> ModelManager:
+    """The process-wide manager, created on first use (no model is loaded until a request needs one)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ModelManager()
+        return _default

@@ -1,0 +1,110 @@
+"""Run `model.generate` in a worker thread and stream the new token ids of every row, with a real stop.
+
+Closing the iterator (Stop button, client cancel, disconnect) sets a stop event that a StoppingCriteria checks after
+every token, then joins the thread: when `stream_generate` returns, the model is free for the next request.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+_DONE = object()
+
+
+class _StopOnEvent:
+    """A StoppingCriteria that ends every row once `event` is set."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+class _QueueStreamer:
+    """A transformers streamer that forwards each step's new tokens (one per row) to a queue."""
+
+    def __init__(self, q: queue.Queue, skip_first: bool):
+        self.q = q
+        self.skip_first = skip_first  # decoder-only models first "put" the prompt itself
+
+    def put(self, value) -> None:
+        if self.skip_first:
+            self.skip_first = False
+            return
+        self.q.put(value.reshape(-1).tolist())
+
+    def end(self) -> None:
+        self.q.put(_DONE)
+
+
+def stream_generate(
+    model: Any, inputs: dict, timeout_s: float = 300.0, **generate_kwargs
+) -> Iterator[list[list[int]]]:
+    """Yield, after every decoding step, the new token ids generated so far for each output row.
+
+    `generate_kwargs` go to `model.generate` unchanged (sampling settings, logits_processor, num_return_sequences...).
+    Rows that finished keep their ids; the pad/eos tokens a finished row receives afterwards are not added.
+    """
+    from transformers import StoppingCriteriaList
+
+    stop = threading.Event()
+    q: queue.Queue = queue.Queue()
+    criteria = StoppingCriteriaList([_StopOnEvent(stop)])
+    criteria.extend(generate_kwargs.pop("stopping_criteria", []) or [])
+    streamer = _QueueStreamer(q, skip_first=not model.config.is_encoder_decoder)
+    error: list[BaseException] = []
+
+    def work() -> None:
+        import torch
+
+        try:
+            with torch.inference_mode():
+                model.generate(**inputs, streamer=streamer, stopping_criteria=criteria, **generate_kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
+            error.append(exc)
+            q.put(_DONE)
+
+    eos = _eos_ids(model)
+    thread = threading.Thread(target=work, name="aigc-generate", daemon=True)
+    thread.start()
+    rows: list[list[int]] | None = None
+    finished: list[bool] = []
+    first = model.config.is_encoder_decoder  # seq2seq models first "put" the decoder start token
+    try:
+        while True:
+            step = q.get(timeout=timeout_s)
+            if step is _DONE:
+                break
+            if first:
+                first = False
+                continue
+            if rows is None:
+                rows = [[] for _ in step]
+                finished = [False] * len(step)
+            for i, token in enumerate(step):
+                if not finished[i]:
+                    if token in eos:
+                        finished[i] = True
+                    else:
+                        rows[i].append(token)
+            yield [list(r) for r in rows]
+        if error:
+            raise error[0]
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _eos_ids(model: Any) -> set[int]:
+    eos = getattr(model.generation_config, "eos_token_id", None)
+    if eos is None:
+        eos = getattr(model.config, "eos_token_id", None)
+    if eos is None:
+        return set()
+    return set(eos) if isinstance(eos, (list, tuple)) else {eos}

@@ -1,0 +1,87 @@
+"""build_demo: the four task tabs and the Models tab around one ModelManager. No torch import here."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import gradio as gr
+
+from aigc_demo import settings, zerogpu
+from aigc_demo.manager import ModelManager
+from aigc_demo.tasks import news_summary, poetry, text_generation, text_to_image
+from aigc_demo.ui import models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
+from aigc_demo.ui.i18n import build_i18n, t
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+HEADER_EN = "Try generative AI in your browser: write text and poems, summarise the news, draw pictures."
+
+
+def count_tokens(manager: ModelManager, text: str, key: str, system: str) -> tuple[int, bool]:
+    """Exact count when the model is loaded; otherwise an estimate, so typing never triggers a download."""
+    if manager.is_loaded(key):
+        return text_generation.count_prompt_tokens(manager.get(key), text, system), True
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return cjk + (len(text) - cjk) // 4 + 1, False
+
+
+def bind(task, manager: ModelManager):
+    """`task` with the manager bound; on ZeroGPU wrapped in spaces.GPU so that it runs where the GPU is."""
+    bound = functools.partial(task, manager)
+    if not zerogpu.ON_ZEROGPU:
+        return bound
+
+    @functools.wraps(task)
+    def on_gpu(*args, **kwargs):
+        return bound(*args, **kwargs)
+
+    return zerogpu.gpu()(on_gpu)
+
+
+def build_demo(manager: ModelManager) -> gr.Blocks:
+    """The whole app; tabs receive the task callables bound to `manager`."""
+    generate = bind(text_generation.generate, manager)
+    write_poem = bind(poetry.write_poem, manager)
+    summarize = bind(news_summary.summarize, manager)
+    generate_images = bind(text_to_image.generate_images, manager)
+    with gr.Blocks(title="AIGC Demo") as demo:
+        gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
+        gr.Markdown(
+            t(
+                "app.header",
+                HEADER_EN + " Everything produced here is AI-generated and labelled as such.",
+                "在浏览器里体验生成式 AI：写文章、作诗、新闻摘要、文字生成图片。"
+                "这里产生的所有内容均由 AI 生成，并已标注。",
+            )
+        )
+        with gr.Tabs():
+            with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text"):
+                text_generation_tab.create_tab(generate, functools.partial(count_tokens, manager))
+            with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry"):
+                poetry_tab.create_tab(write_poem)
+            with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news"):
+                news_summary_tab.create_tab(summarize)
+            with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image"):
+                text_to_image_tab.create_tab(generate_images)
+            with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models"):
+                models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
+        text_generation_tab.create_api(generate)
+        poetry_tab.create_api(write_poem)
+        news_summary_tab.create_api(summarize)
+        models_tab.create_api(manager.status)
+    demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Everything gradio 6 wants on launch() rather than Blocks(): theme, css, i18n, footer."""
+    css_path = ASSETS / "style.css"
+    return {
+        "theme": gr.themes.Soft(primary_hue="indigo", secondary_hue="pink"),
+        "css": css_path.read_text(encoding="utf-8") if css_path.exists() else None,
+        "i18n": build_i18n(),
+        "footer_links": ["api", "settings"],
+        "run_history": False,
+        "max_file_size": "10mb",
+    }

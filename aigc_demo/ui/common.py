@@ -1,0 +1,86 @@
+"""Pieces every tab shares: the error boundary, the user's language, labels for AI output and for twins."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import gradio as gr
+
+from aigc_demo.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MODEL_CONCURRENCY_ID = "model"  # every model-backed event shares one queue
+
+AI_LABEL_EN = "🤖 AI-generated"
+AI_LABEL_ZH = "🤖 AI 生成"
+
+
+def user_lang(request: gr.Request | None) -> str:
+    """'zh' when the browser (or API client) prefers Chinese, else 'en'."""
+    if request is None:
+        return "en"
+    header = (request.headers.get("accept-language") or "").lower()
+    first = header.split(",")[0].strip()
+    return "zh" if first.startswith("zh") else "en"
+
+
+def tr(lang: str, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
+
+
+@contextlib.contextmanager
+def user_errors(request: gr.Request | None) -> Iterator[str]:
+    """The one boundary where UserError becomes gr.Error in the user's language; bugs are logged and named."""
+    lang = user_lang(request)
+    try:
+        yield lang
+    except UserError as exc:
+        raise gr.Error(exc.message(lang), title=tr(lang, "Please check", "请检查"), print_exception=False) from exc
+    except gr.Error:
+        raise
+    except Exception as exc:
+        log.exception("Unexpected error")
+        raise gr.Error(
+            tr(
+                lang,
+                f"Something went wrong ({type(exc).__name__}: {exc}). The app is still running; please try again.",
+                f"出错了（{type(exc).__name__}: {exc}）。应用仍在运行，请重试。",
+            ),
+        ) from exc
+
+
+def warn(lang: str, warnings: list[tuple[str, str]]) -> None:
+    for en, zh in warnings:
+        gr.Warning(tr(lang, en, zh))
+
+
+def twin_notice(lang: str, is_twin: bool) -> str:
+    """A plain sentence when the answer came from an untrained offline stand-in."""
+    if not is_twin:
+        return ""
+    return tr(
+        lang,
+        "⚠️ Offline stand-in: the real model could not be loaded here, so an untrained copy answered. Its output is "
+        "random, not what the real model would say.",
+        "⚠️ 离线替身：此处无法加载真实模型，由未经训练的替身模型作答，输出是随机的，并非真实模型的结果。",
+    )
+
+
+def ai_label(lang: str, model: str, extra: str = "") -> str:
+    label = f"{tr(lang, AI_LABEL_EN, AI_LABEL_ZH)} · {model}"
+    return f"{label} · {extra}" if extra else label
+
+
+def model_choices(specs) -> list[tuple[str, str]]:
+    return [
+        (
+            f"{s.key} ({s.params_m / 1000:.1f}B{', GPU' if s.gpu_only else ''})"
+            if s.params_m >= 1000
+            else f"{s.key} ({s.params_m:.0f}M{', GPU' if s.gpu_only else ''})",
+            s.key,
+        )
+        for s in specs
+    ]

@@ -1,0 +1,62 @@
+"""The Models tab: what is loaded, where, how big, since when; unload buttons; and /model_status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr
+
+from aigc_demo.catalog import CATALOG
+from aigc_demo.ui.common import user_errors
+from aigc_demo.ui.i18n import t
+
+COLUMNS = ["key", "repo_id", "twin", "device", "dtype", "memory", "loaded_at", "last_used", "in_use"]
+
+
+def status_rows(status: dict) -> list[list]:
+    return [[m[c] for c in COLUMNS] for m in status["loaded"]]
+
+
+def summary(status: dict) -> str:
+    return (
+        f"**{len(status['loaded'])}** loaded · {status['used']} of {status['budget']} budget · device "
+        f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
+    )
+
+
+def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]) -> None:
+    overview = gr.Markdown("", elem_id="models-summary")
+    table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, elem_id="models-table")
+    with gr.Row():
+        key = gr.Dropdown(list(CATALOG), label=t("models.key", "Model", "模型"), value=None)
+        unload_button = gr.Button(t("models.unload", "Unload", "卸载"))
+        unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
+        refresh = gr.Button(t("models.refresh", "Refresh", "刷新"))
+
+    def show():
+        s = get_status()
+        return summary(s), status_rows(s)
+
+    def do_unload(k, request: gr.Request = None):
+        with user_errors(request):
+            if k:
+                unload(k)
+            return show()
+
+    def do_unload_all(request: gr.Request = None):
+        with user_errors(request):
+            unload_all()
+            return show()
+
+    refresh.click(show, None, [overview, table], queue=False, api_visibility="private")
+    unload_button.click(do_unload, key, [overview, table], api_visibility="private")
+    unload_all_button.click(do_unload_all, None, [overview, table], api_visibility="private")
+    gr.Timer(5).tick(show, None, [overview, table], queue=False, api_visibility="private", show_progress="hidden")
+
+
+def create_api(get_status: Callable[[], dict]) -> None:
+    def model_status() -> dict:
+        """Which models are loaded, on which device and dtype, how much memory each holds, and the budget."""
+        return get_status()
+
+    gr.api(model_status, api_name="model_status", queue=False)

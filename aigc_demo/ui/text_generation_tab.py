@@ -1,0 +1,402 @@
+"""The text generation tab and the /generate_text endpoint. No torch here: the tab runs the callables it is given."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import gradio as gr
+
+from aigc_demo import settings
+from aigc_demo.catalog import default_model, get_spec, models_for
+from aigc_demo.tasks.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.ui.common import (
+    MODEL_CONCURRENCY_ID,
+    ai_label,
+    model_choices,
+    tr,
+    twin_notice,
+    user_errors,
+    user_lang,
+    warn,
+)
+from aigc_demo.ui.i18n import t
+
+GenerateFn = Callable[..., Iterator[TextUpdate]]
+
+EXAMPLE_LABELS = [
+    "📰 News (EN)",
+    "📣 Ad copy (EN)",
+    "📖 Story (EN)",
+    "🛍️ Product (EN)",
+    "📰 新闻 (中文)",
+    "📣 广告 (中文)",
+    "📖 故事 (中文)",
+    "🛍️ 产品 (中文)",
+]
+EXAMPLE_LABELS = [
+    "📰 News (EN)",
+    "📣 Ad copy (EN)",
+    "📖 Story (EN)",
+    "🛍️ Product (EN)",
+    "📰 新闻 (中文)",
+    "📣 广告 (中文)",
+    "📖 故事 (中文)",
+    "🛍️ 产品 (中文)",
+]
+PRESET_LABELS = {"Precise": ("Precise", "严谨"), "Balanced": ("Balanced", "平衡"), "Creative": ("Creative", "创意")}
+EXAMPLES = [
+    ["Write a short news paragraph: a city opens its first library run entirely by volunteers.", "Balanced"],
+    ["Write a catchy ad for a reusable water bottle that keeps drinks cold for 24 hours.", "Creative"],
+    ["Once upon a time, a lighthouse keeper found a letter in a bottle that was addressed to her.", "Creative"],
+    ["Write a product description for noise-cancelling headphones for students.", "Balanced"],
+    ["写一段新闻导语：某市开通首条无人驾驶公交线路。", "Balanced"],
+    ["为一款国产智能电饭煲写一句广告语。", "Creative"],
+    ["讲一个关于小狐狸和月亮的睡前故事。", "Creative"],
+    ["为一款轻薄笔记本电脑写一段产品介绍。", "Precise"],
+]
+
+
+def preset_summary(name: str) -> str:
+    v = PRESETS[name]
+    greedy = " (greedy)" if v["temperature"] == 0 else ""
+    return (
+        f"temperature {v['temperature']}{greedy} · top_k {v['top_k']} · top_p {v['top_p']} · min_p {v['min_p']} · "
+        f"repetition_penalty {v['repetition_penalty']}"
+    )
+
+
+def stats_text(lang: str, u: TextUpdate) -> str:
+    if not u.done:
+        return tr(lang, "Generating…", "生成中……")
+    return tr(
+        lang,
+        f"**{u.new_tokens}** tokens · **{u.tokens_per_second:.1f}** tokens/s · first token after "
+        f"**{u.time_to_first_token:.2f} s** · prompt {u.prompt_tokens} tokens · seed {u.seed}",
+        f"生成 **{u.new_tokens}** 个词元 · **{u.tokens_per_second:.1f}** 词元/秒 · 首个词元用时 "
+        f"**{u.time_to_first_token:.2f} 秒** · 提示词 {u.prompt_tokens} 个词元 · 种子 {u.seed}",
+    )
+
+
+def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
+    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact)."""
+    specs = models_for("text-generation")
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt = gr.Textbox(
+                label=t("text.prompt", "Prompt", "提示词"),
+                lines=5,
+                max_length=settings.MAX_PROMPT_CHARS,
+                placeholder=t(
+                    "text.prompt.ph", "Write the beginning of a text, or ask for one…", "写下开头，或者提出你的要求……"
+                ),
+                elem_id="text-prompt",
+            )
+            token_count = gr.Markdown("", elem_id="text-token-count")
+            with gr.Row():
+                run_button = gr.Button(t("common.generate", "Generate", "生成"), variant="primary", elem_id="text-run")
+                stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="text-stop")
+        with gr.Column(scale=2):
+            model = gr.Dropdown(
+                model_choices(specs),
+                value=default_model("text-generation"),
+                label=t("common.model", "Model", "模型"),
+                elem_id="text-model",
+            )
+            preset = gr.Radio(
+                [(t(f"text.preset.{k}", *PRESET_LABELS[k]), k) for k in PRESETS],
+                value="Balanced",
+                label=t("text.style", "Style", "风格"),
+                info=preset_summary("Balanced"),
+                elem_id="text-preset",
+            )
+            system_prompt = gr.Textbox(
+                label=t("text.system", "System prompt (chat models)", "系统提示（对话模型）"),
+                value="",
+                lines=2,
+                placeholder="You are a helpful assistant.",
+            )
+    notice = gr.Markdown("", elem_id="text-notice")
+    with gr.Row():
+        candidates = [
+            gr.Textbox(
+                label=t(f"text.cand{i}", f"Candidate {i + 1}", f"候选 {i + 1}"),
+                lines=8,
+                interactive=False,
+                buttons=["copy"],
+                visible=i < settings.DEFAULT_CANDIDATES,
+                elem_id=f"text-output-{i}",
+            )
+            for i in range(settings.MAX_CANDIDATES)
+        ]
+    stats = gr.Markdown("", elem_id="text-stats")
+    with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
+        with gr.Row():
+            max_new_tokens = gr.Slider(
+                1,
+                settings.MAX_NEW_TOKENS,
+                value=settings.DEFAULT_NEW_TOKENS,
+                step=1,
+                label="max_new_tokens",
+                info=t("text.mnt", "Length limit", "最大长度"),
+            )
+            num_candidates = gr.Slider(
+                1,
+                settings.MAX_CANDIDATES,
+                value=settings.DEFAULT_CANDIDATES,
+                step=1,
+                label=t("text.n", "Candidates", "候选数量"),
+            )
+        with gr.Row():
+            temperature = gr.Slider(
+                0,
+                settings.MAX_TEMPERATURE,
+                value=PRESETS["Balanced"]["temperature"],
+                step=0.05,
+                label="temperature",
+                info=t("text.temp", "0 = always the likeliest word", "0 = 总是选最可能的词"),
+            )
+            top_k = gr.Slider(
+                0,
+                settings.MAX_TOP_K,
+                value=PRESETS["Balanced"]["top_k"],
+                step=1,
+                label="top_k",
+                info=t("text.off0", "0 = off", "0 = 关闭"),
+            )
+            top_p = gr.Slider(
+                0.01,
+                1.0,
+                value=PRESETS["Balanced"]["top_p"],
+                step=0.01,
+                label="top_p",
+                info=t("text.off1", "1 = off", "1 = 关闭"),
+            )
+        with gr.Row():
+            min_p = gr.Slider(
+                0.0,
+                1.0,
+                value=PRESETS["Balanced"]["min_p"],
+                step=0.01,
+                label="min_p",
+                info=t("text.off0", "0 = off", "0 = 关闭"),
+            )
+            typical_p = gr.Slider(
+                0.01,
+                1.0,
+                value=PRESETS["Balanced"]["typical_p"],
+                step=0.01,
+                label="typical_p",
+                info=t("text.off1", "1 = off", "1 = 关闭"),
+            )
+            repetition_penalty = gr.Slider(
+                1.0,
+                settings.MAX_REPETITION_PENALTY,
+                value=PRESETS["Balanced"]["repetition_penalty"],
+                step=0.01,
+                label="repetition_penalty",
+                info=t("text.off1", "1 = off", "1 = 关闭"),
+            )
+            no_repeat_ngram_size = gr.Slider(
+                0,
+                settings.MAX_NO_REPEAT_NGRAM,
+                value=0,
+                step=1,
+                label="no_repeat_ngram_size",
+                info=t("text.off0", "0 = off", "0 = 关闭"),
+            )
+        with gr.Row():
+            seed = gr.Number(
+                value=0,
+                precision=0,
+                minimum=0,
+                maximum=settings.MAX_SEED,
+                label=t("common.seed", "Seed", "随机种子"),
+                elem_id="text-seed",
+            )
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+    gr.Examples(
+        EXAMPLES,
+        inputs=[prompt, preset],
+        label=t("common.examples", "Examples", "示例"),
+        example_labels=EXAMPLE_LABELS,
+        cache_examples=False,
+    )
+
+    sliders = [temperature, top_k, top_p, min_p, typical_p, repetition_penalty]
+
+    def apply_preset(name: str):
+        v = PRESETS[name]
+        return [gr.update(info=preset_summary(name))] + [
+            v[s] for s in ("temperature", "top_k", "top_p", "min_p", "typical_p", "repetition_penalty")
+        ]
+
+    preset.change(apply_preset, preset, [preset, *sliders], queue=False, api_visibility="private")
+    num_candidates.change(
+        lambda n: [gr.update(visible=i < int(n)) for i in range(settings.MAX_CANDIDATES)],
+        num_candidates,
+        candidates,
+        queue=False,
+        api_visibility="private",
+    )
+
+    def show_count(text: str, key: str, system: str, request: gr.Request = None) -> str:
+        lang = user_lang(request)
+        if not text:
+            return ""
+        try:
+            n, exact = count_tokens(text, key, system)
+        except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing
+            return ""
+        spec = get_spec(key)
+        window = spec.context_window
+        approx = "" if exact else "≈"
+        note = tr(lang, f"{approx}{n:,} tokens of {window:,}", f"{approx}{n:,} / {window:,} 个词元")
+        if n + 1 > window:
+            note += tr(lang, " — too long: the start will be cut", " —— 过长：开头会被截去")
+        return note
+
+    gr.on(
+        [prompt.change, model.change],
+        show_count,
+        [prompt, model, system_prompt],
+        token_count,
+        queue=False,
+        trigger_mode="always_last",
+        api_visibility="private",
+        show_progress="hidden",
+    )
+
+    def run(
+        prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, request: gr.Request = None
+    ):
+        with user_errors(request) as lang:
+            from aigc_demo.tasks.validation import resolve_seed
+
+            seed_used = resolve_seed(seed_value, bool(randomize))
+            params = GenerationParams(
+                max_new_tokens=mnt,
+                temperature=temp,
+                top_k=k,
+                top_p=p,
+                min_p=mp,
+                typical_p=tp,
+                repetition_penalty=rp,
+                no_repeat_ngram_size=nr,
+                num_candidates=n,
+            )
+            n_boxes = settings.MAX_CANDIDATES
+            with contextlib.closing(generate(prompt_text, key, params, seed_used, system)) as updates:
+                warned = False
+                for u in updates:
+                    if not warned:
+                        warn(lang, u.warnings)
+                        warned = True
+                    texts = u.texts + [""] * (n_boxes - len(u.texts))
+                    label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                    yield (
+                        *texts[:n_boxes],
+                        stats_text(lang, u) + "  \n" + label,
+                        u.seed,
+                        twin_notice(lang, u.is_twin),
+                    )
+
+    event = run_button.click(
+        run,
+        [
+            prompt,
+            model,
+            max_new_tokens,
+            temperature,
+            top_k,
+            top_p,
+            min_p,
+            typical_p,
+            repetition_penalty,
+            no_repeat_ngram_size,
+            num_candidates,
+            seed,
+            randomize_seed,
+            system_prompt,
+        ],
+        [*candidates, stats, seed, notice],
+        concurrency_id=MODEL_CONCURRENCY_ID,
+        api_visibility="private",
+    )
+    submit_event = prompt.submit(
+        run,
+        [
+            prompt,
+            model,
+            max_new_tokens,
+            temperature,
+            top_k,
+            top_p,
+            min_p,
+            typical_p,
+            repetition_penalty,
+            no_repeat_ngram_size,
+            num_candidates,
+            seed,
+            randomize_seed,
+            system_prompt,
+        ],
+        [*candidates, stats, seed, notice],
+        concurrency_id=MODEL_CONCURRENCY_ID,
+        api_visibility="private",
+    )
+    stop_button.click(None, None, None, cancels=[event, submit_event], queue=False)
+
+
+def create_api(generate: GenerateFn) -> None:
+    """Register /generate_text: the first candidate's text, streamed."""
+    default = default_model("text-generation")
+
+    def generate_text(
+        prompt: str,
+        model: str = default,
+        max_new_tokens: int = settings.DEFAULT_NEW_TOKENS,
+        temperature: float = settings.DEFAULT_TEMPERATURE,
+        top_k: int = settings.DEFAULT_TOP_K,
+        top_p: float = settings.DEFAULT_TOP_P,
+        repetition_penalty: float = settings.DEFAULT_REPETITION_PENALTY,
+        seed: int = 0,
+        min_p: float = settings.DEFAULT_MIN_P,
+        typical_p: float = settings.DEFAULT_TYPICAL_P,
+        no_repeat_ngram_size: int = 0,
+        system_prompt: str = "",
+        request: gr.Request = None,
+    ) -> str:
+        """Generate text from a prompt, streamed token by token. temperature 0 is greedy; seed -1 picks a random one.
+
+        Args:
+            prompt: the text to continue, or the instruction for a chat model
+            model: catalogue key of a text generation model
+            max_new_tokens: tokens to generate at most
+            temperature: 0 = greedy, 1 = the model's own distribution
+            top_k: keep the k likeliest tokens (0 = off)
+            top_p: nucleus sampling threshold (1 = off)
+            repetition_penalty: above 1 discourages repeats (1 = off)
+            seed: random seed; the same seed and settings give the same text
+            min_p: drop tokens below min_p x the top probability (0 = off)
+            typical_p: locally typical sampling (1 = off)
+            no_repeat_ngram_size: forbid repeating n-grams of this size (0 = off)
+            system_prompt: optional system message for chat models
+        """
+        with user_errors(request):
+            params = GenerationParams(
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                min_p=min_p,
+                typical_p=typical_p,
+                repetition_penalty=repetition_penalty,
+                no_repeat_ngram_size=no_repeat_ngram_size,
+                num_candidates=1,
+            )
+            with contextlib.closing(generate(prompt, model, params, seed, system_prompt)) as updates:
+                for u in updates:
+                    yield u.texts[0] if u.texts else ""
+
+    gr.api(generate_text, api_name="generate_text", concurrency_id=MODEL_CONCURRENCY_ID)

@@ -1,0 +1,14 @@
+"""aigc-demo entry point: `python app.py` serves the app; Hugging Face Spaces imports `demo` from here."""
+
+# zerogpu must be imported before anything touches CUDA (ZeroGPU); settings imports neither torch nor gradio.
+from aigc_demo import settings, zerogpu
+from aigc_demo.manager import get_manager
+from aigc_demo.ui import build_demo, launch_kwargs
+
+manager = get_manager()
+# ZeroGPU wants models placed on cuda at start-up; elsewhere only what AIGC_PRELOAD names loads before a request.
+manager.preload(manager.default_keys() if zerogpu.ON_ZEROGPU else settings.PRELOAD)
+demo = build_demo(manager)
+
+if __name__ == "__main__":
+    demo.launch(**launch_kwargs())
