@@ -1,6 +1,8 @@
 """ROUGE of our extractive summary against Lead-3 on CNN/DailyMail and XSum dev articles; prints one table.
 
-Run from the repository root: `python -m bench.bench_summary [--quick]`. The data stays in ../shared/data.
+Run from the repository root: `python -m bench.bench_summary [--quick] [--model distilbart-cnn-12-6]`. The data stays
+in ../shared/data. `--model` adds a row for the app's abstractive path (map-reduce included) with that catalogue model;
+it is loaded as AIGC_MODELS says, and a row computed on an offline twin (random weights) is marked as such.
 """
 
 from __future__ import annotations
@@ -33,12 +35,21 @@ def load_articles(quick: bool = False, path: Path = DATA) -> dict[str, list[dict
     return by_dataset
 
 
-def evaluate(rows: list[dict]) -> dict[str, dict[str, float]]:
-    """Mean ROUGE F1 (x100) and milliseconds per article, for "ours" and "lead3"."""
+def evaluate(rows: list[dict], model: str = "") -> dict[str, dict[str, float]]:
+    """Mean ROUGE F1 (x100) and milliseconds per article, for "ours", "lead3" and, with `model`, "abstr"."""
     methods = {
         "ours": lambda text: extractive_summary(text, NUM_SENTENCES, "en"),
         "lead3": lambda text: lead_n(text, 3),
     }
+    if model:
+        from aigc_demo.manager import get_manager
+        from aigc_demo.tasks.news_summary import summarize_stream
+
+        def abstractive(text: str):
+            *_, result = summarize_stream(get_manager(), text, "abstractive", model)
+            return result
+
+        methods["abstr"] = abstractive
     results = {}
     for name, summarise in methods.items():
         scores = {metric: [] for metric in METRICS}
@@ -57,6 +68,7 @@ def evaluate(rows: list[dict]) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_PER_DATASET} articles per dataset")
+    parser.add_argument("--model", default="", help="also run the abstractive path with this catalogue model")
     args = parser.parse_args()
     # Warm-up, so the first article does not carry the one-off import and tokenizer set-up in its time.
     extractive_summary("One sentence here. Another sentence there.", 1, "en")
@@ -64,9 +76,15 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for dataset, rows in load_articles(args.quick).items():
-        for method, row in evaluate(rows).items():
+        for method, row in evaluate(rows, args.model).items():
             values = " ".join(f"{row[metric]:6.2f}" for metric in METRICS)
             print(f"{dataset:<14} {method:<6} {len(rows):>3} {values} {row['ms_per_article']:7.2f}")
+    if args.model:
+        from aigc_demo.manager import get_manager
+
+        loaded = get_manager().status()["loaded"]
+        if any(m["twin"] for m in loaded):
+            print(f"abstr = {args.model} as an offline twin (random weights): its scores mean nothing.")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ assets/screenshots/. In CI a missing browser is a failure, never a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -92,7 +93,28 @@ def test_news_tab(page):
     )
     page.locator("#news-run").click()
     expect(page.locator("#news-output textarea")).not_to_have_value("", timeout=30_000)
+    expect(page.locator("#news-stats")).to_contain_text("Compression", timeout=30_000)
+    expect(page.locator("#news-support")).to_contain_text("copied from article sentence 1")
+    expect(page.locator("#news-highlight")).to_contain_text("The city council approved a new budget on Monday.")
     shot(page, "news")
+
+
+def test_news_tab_abstractive_with_a_reference(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="News summary").first.click()
+    page.get_by_text("EN: Harbourton approves").first.click()  # an example fills the article and the reference
+    expect(page.locator("#news-article textarea")).to_have_value(re.compile("^Councillors in Harbourton"))
+    page.get_by_text("Abstractive (an AI model rewrites)").click()
+    expect(page.locator("#news-method-help")).to_contain_text("can get facts wrong")
+    for slider, value in (("#news-min-tokens", "0"), ("#news-max-tokens", "8")):
+        page.locator(f"{slider} input[type='number']").fill(value)
+        page.locator(f"{slider} input[type='number']").press("Tab")
+    page.locator("#news-run").click()
+    expect(page.locator("#news-stats")).to_contain_text("may contain mistakes", timeout=60_000)
+    expect(page.locator("#news-notice")).to_contain_text("Offline stand-in")
+    expect(page.locator("#news-rouge")).to_contain_text("Lead-3")
+    shot(page, "news-abstractive")
 
 
 def test_image_tab(page):

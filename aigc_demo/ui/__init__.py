@@ -44,6 +44,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     generate = bind(text_generation.generate, manager)
     write_poem = bind(poetry.write_poem, manager)
     summarize = bind(news_summary.summarize, manager)
+    summarize_stream = bind(news_summary.summarize_stream, manager)
     generate_images = bind(text_to_image.generate_images, manager)
     with gr.Blocks(title="AIGC Demo") as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
@@ -61,7 +62,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
             with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry"):
                 poetry_tab.create_tab(write_poem)
             with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news"):
-                news_summary_tab.create_tab(summarize)
+                news_summary_tab.create_tab(summarize_stream)
             with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image"):
                 text_to_image_tab.create_tab(generate_images)
             with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models"):
