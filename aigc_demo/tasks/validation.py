@@ -41,7 +41,9 @@ def check_text(name: str, value: Any, *, max_chars: int, allow_empty: bool = Fal
         raise UserError(f"`{name}` must be text, but got {type(value).__name__}.", f"“{zh}”必须是文本。")
     text = value.strip()
     if not text and not allow_empty:
-        raise UserError(f"Please enter a {name.replace('_', ' ')}: it is empty.", f"请输入{zh}：当前为空。")
+        noun = name.replace("_", " ")
+        article = "an" if noun[0] in "aeiou" else "a"
+        raise UserError(f"Please enter {article} {noun}: it is empty.", f"请输入{zh}：当前为空。")
     if len(text) > max_chars:
         raise UserError(
             f"The {name.replace('_', ' ')} is {len(text):,} characters long; the limit is {max_chars:,}.",
