@@ -109,14 +109,6 @@ def _train_bpe(vocab_size: int, special_tokens: list[str]) -> tuple[dict[str, in
     return state["vocab"], merges
 
 
-def cjk_char_vocab() -> list[str]:
-    """A BERT-Chinese-style character vocabulary: specials, ASCII, CJK punctuation, every CJK unified ideograph."""
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    ascii_chars = [chr(c) for c in range(33, 127)]
-    punct = list("，。！？、；：“”‘’（）《》…—")
-    return specials + ascii_chars + punct + [chr(c) for c in range(0x4E00, 0xA000)]
-
-
 QWEN_CHAT_TEMPLATE = (
     "{%- if messages[0]['role'] != 'system' %}{{- '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}"
     "{%- endif %}{%- for message in messages %}"
@@ -163,9 +155,11 @@ def _build_gpt2(spec: ModelSpec, dest: Path) -> None:
     import torch
     from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
 
+    from aigc_demo.tasks.poetry_constraints import build_cjk_char_vocab
+
     if spec.tokenizer_class == "BertTokenizer":
         # uer/gpt2-chinese-poem: GPT-2 weights over a BERT character vocabulary, no eos token.
-        vocab = {t: i for i, t in enumerate(cjk_char_vocab())}
+        vocab = {t: i for i, t in enumerate(build_cjk_char_vocab())}
         tok = BertTokenizer(vocab=vocab)
         bos = eos = tok.cls_token_id
         pad = tok.pad_token_id

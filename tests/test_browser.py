@@ -78,8 +78,26 @@ def test_poetry_tab(page):
 
     page.get_by_role("tab", name="Poetry").first.click()
     page.locator("#poem-prompt textarea").fill("明月")
+    page.locator("#poem-acrostic textarea").fill("春夏秋冬")
+    page.locator("#poem-n input[type='number']").fill("2")
+    page.locator("#poem-n input[type='number']").press("Tab")
     page.locator("#poem-run").click()
-    expect(page.locator("#poem-output textarea")).not_to_have_value("", timeout=30_000)
+    poem = page.locator("#poem-output textarea")
+    expect(poem).to_have_value(re.compile(r"^春.{4}，夏.{4}。\n秋.{4}，冬.{4}。$"), timeout=30_000)
+    checker = page.locator("#poem-check-0")
+    expect(checker).to_contain_text("follows the form", timeout=30_000)
+    expect(checker).to_contain_text("Line 4")
+    expect(checker).to_contain_text("rhyme ✓")
+    expect(page.locator("#poem-check-1")).to_contain_text("follows the form")  # the second poem, side by side
+    expect(page.locator("#poem-stats")).to_contain_text("AI-generated")
+    expect(page.locator("#poem-notice")).to_contain_text("Offline stand-in")
+    first = poem.input_value()
+    page.locator("#poem-from-line input").fill("3")
+    page.locator("#poem-from-line input").press("Tab")
+    page.locator("#poem-regenerate").click()
+    expect(poem).not_to_have_value(first, timeout=30_000)
+    expect(poem).to_have_value(re.compile("^" + re.escape(first.splitlines()[0]) + "\n秋"))
+    expect(checker).to_contain_text("follows the form", timeout=30_000)
     shot(page, "poetry")
 
 

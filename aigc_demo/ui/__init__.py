@@ -43,6 +43,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind(text_generation.generate, manager)
     write_poem = bind(poetry.write_poem, manager)
+    write_poem_stream = bind(poetry.write_poem_stream, manager)
     summarize = bind(news_summary.summarize, manager)
     summarize_stream = bind(news_summary.summarize_stream, manager)
     generate_images = bind(text_to_image.generate_images, manager)
@@ -60,7 +61,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text"):
                 text_generation_tab.create_tab(generate, functools.partial(count_tokens, manager))
             with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry"):
-                poetry_tab.create_tab(write_poem)
+                poetry_tab.create_tab(write_poem_stream)
             with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news"):
                 news_summary_tab.create_tab(summarize_stream)
             with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image"):

@@ -1,96 +1,382 @@
-"""The poetry tab and the /write_poem endpoint."""
+"""The poetry tab and the /write_poem endpoint. No torch here: the tab runs the callables it is given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import gradio as gr
 
 from aigc_demo import settings
-from aigc_demo.tasks.poetry import FORMS
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, user_errors
+from aigc_demo.catalog import models_for
+from aigc_demo.tasks.poetry import PoemResult, lines_before
+from aigc_demo.tasks.poetry_forms import FORMS, get_form
+from aigc_demo.tasks.validation import resolve_seed
+from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 
-FORM_LABELS = {
-    "wuyan-jueju": "五言绝句",
-    "qiyan-jueju": "七言绝句",
-    "wuyan-lushi": "五言律诗",
-    "qiyan-lushi": "七言律诗",
-    "english-quatrain": "English quatrain",
-    "haiku": "Haiku (5-7-5)",
-    "english-free": "English free verse",
-}
+StreamFn = Callable[..., Iterator[PoemResult]]
+WriteFn = Callable[..., PoemResult]
+
+DEFAULT_FORM = "wuyan-jueju"
+DEFAULT_TEMPERATURE = 1.0  # 1.0 = the model's own distribution, < 1 safer, > 1 more surprising
+DEFAULT_TOP_K = 50  # keep the k likeliest characters or words; 0 = off
+DEFAULT_TOP_P = 0.95  # keep the smallest set with this much probability; 1.0 = off
+
+EXAMPLES = [
+    ["明月", "wuyan-jueju", ""],
+    ["春风又绿江南岸", "qiyan-jueju", ""],
+    ["山水田园", "wuyan-lushi", "春夏秋冬风花雪月"],
+    ["思乡", "qiyan-jueju", "月是故乡"],
+    ["autumn rain on a quiet street", "haiku", ""],
+    ["the sea at night", "english-quatrain", "MOON"],
+    ["a city waking up", "english-free", ""],
+]
+EXAMPLE_LABELS = [
+    "🌕 明月 · 五言绝句",
+    "🌿 首句 · 七言绝句",
+    "🏞️ 藏头 · 五言律诗",
+    "🏠 藏头 · 七言绝句",
+    "🍂 Haiku (EN)",
+    "🌊 Acrostic quatrain (EN)",
+    "🏙️ Free verse (EN)",
+]
 
 
-def create_tab(write_poem: Callable[..., str]) -> None:
+def form_choices() -> list[tuple]:
+    """Dropdown entries: Chinese forms show their Chinese name in both languages, English ones say "English"."""
+    choices = []
+    for form in FORMS.values():
+        if form.language == "zh":
+            text = t(f"poem.form.{form.key}", f"{form.label_zh} · {form.label_en}", form.label_zh)
+        else:
+            text = t(f"poem.form.{form.key}", f"{form.label_en} (English)", f"{form.label_zh}（英文）")
+        choices.append((text, form.key))
+    return choices
+
+
+def form_rules(lang: str, form_key: str) -> str:
+    form = get_form(form_key)
+    return tr(lang, form.rules_en, form.rules_zh)
+
+
+def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
+    """The form checker under poem `i`: empty while writing, then ✓/✗ per line in the user's language."""
+    if i >= len(result.reports):
+        return tr(lang, "*Writing…*", "*写作中……*") if i < len(result.poems) else ""
+    title = tr(lang, "**Form check**", "**格律检查**")
+    return f"{title}  \n{result.reports[i].to_markdown(lang)}"
+
+
+def create_tab(write_poem_stream: StreamFn) -> None:
+    """Build the tab inside the current Blocks; `write_poem_stream` is the task (tasks.poetry.write_poem_stream)."""
     with gr.Row():
-        with gr.Column():
+        with gr.Column(scale=3):
             prompt = gr.Textbox(
                 label=t("poem.prompt", "Theme, keywords or first line", "主题、关键词或首句"),
                 value="",
-                placeholder="明月 / autumn rain",
+                max_length=200,
+                placeholder=t(
+                    "poem.prompt.ph",
+                    "e.g. 明月 · 春风又绿江南岸 · autumn rain",
+                    "例如：明月 · 春风又绿江南岸 · autumn rain",
+                ),
                 elem_id="poem-prompt",
             )
-            form = gr.Dropdown(
-                [(FORM_LABELS[k], k) for k in FORMS],
-                value="wuyan-jueju",
-                label=t("poem.form", "Form", "体裁"),
-                elem_id="poem-form",
+            with gr.Row():
+                form = gr.Dropdown(
+                    form_choices(), value=DEFAULT_FORM, label=t("poem.form", "Form", "体裁"), elem_id="poem-form"
+                )
+                acrostic = gr.Textbox(
+                    label=t("poem.acrostic", "Acrostic (optional)", "藏头（可选）"),
+                    value="",
+                    max_length=16,
+                    placeholder=t("poem.acrostic.ph", "e.g. 春夏秋冬 or MOON", "例如：春夏秋冬 或 MOON"),
+                    info=t(
+                        "poem.acrostic.info",
+                        "Each line starts with the next character (Chinese) or letter (English).",
+                        "每句依次以这些字（中文）或字母（英文）开头。",
+                    ),
+                    elem_id="poem-acrostic",
+                )
+            form_help = gr.Markdown(
+                t(f"poem.rules.{DEFAULT_FORM}", FORMS[DEFAULT_FORM].rules_en, FORMS[DEFAULT_FORM].rules_zh),
+                elem_id="poem-form-help",
             )
-            acrostic = gr.Textbox(
-                label=t("poem.acrostic", "Acrostic (one character per line, optional)", "藏头（每行一字，可选）"),
+            with gr.Row():
+                run_button = gr.Button(t("poem.run", "Write poem", "写诗"), variant="primary", elem_id="poem-run")
+                stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="poem-stop")
+        with gr.Column(scale=2):
+            model = gr.Dropdown(
+                [(t("poem.model.auto", "Automatic (best for the form)", "自动（按体裁选择）"), "")]
+                + model_choices(models_for("poetry")),
                 value="",
-                elem_id="poem-acrostic",
+                label=t("common.model", "Model", "模型"),
+                elem_id="poem-model",
             )
-            run_button = gr.Button(t("poem.run", "Write poem", "写诗"), variant="primary", elem_id="poem-run")
-        with gr.Column():
-            poem = gr.Textbox(label=t("poem.output", "Poem", "诗"), lines=8, interactive=False, elem_id="poem-output")
-            label = gr.Markdown("")
-    seed = gr.Number(value=0, precision=0, label=t("common.seed", "Seed", "随机种子"), visible=False)
+            num_candidates = gr.Slider(
+                1,
+                settings.MAX_CANDIDATES,
+                value=settings.DEFAULT_CANDIDATES,
+                step=1,
+                label=t("poem.n", "Poems to write", "写几首"),
+                info=t("poem.n.info", "Shown side by side", "并排显示"),
+                elem_id="poem-n",
+            )
+            with gr.Row():
+                strict_rhyme = gr.Checkbox(
+                    value=True,
+                    label=t("poem.strict_rhyme", "Strict rhyme (Chinese)", "严格押韵（中文）"),
+                    info=t(
+                        "poem.strict_rhyme.info",
+                        "Even lines are made to rhyme while the poem is written.",
+                        "写作时保证偶数句押韵。",
+                    ),
+                )
+                enforce_tone = gr.Checkbox(
+                    value=False,
+                    label=t("poem.enforce_tone", "Follow the tone pattern 平仄 (Chinese)", "遵守平仄（中文）"),
+                    info=t(
+                        "poem.enforce_tone.info",
+                        "Characters 2, 4 and 6 alternate level and oblique tones.",
+                        "二、四、六字平仄相间。",
+                    ),
+                )
+    notice = gr.Markdown("", elem_id="poem-notice")
+    poems, checks, columns = [], [], []
+    with gr.Row(equal_height=False):
+        for i in range(settings.MAX_CANDIDATES):
+            with gr.Column(visible=i < settings.DEFAULT_CANDIDATES, min_width=220) as column:
+                poems.append(
+                    gr.Textbox(
+                        label=t(f"poem.cand{i}", f"Poem {i + 1}", f"第 {i + 1} 首"),
+                        lines=8,
+                        interactive=False,
+                        buttons=["copy"],
+                        elem_id="poem-output" if i == 0 else f"poem-output-{i}",
+                    )
+                )
+                checks.append(gr.Markdown("", elem_id=f"poem-check-{i}"))
+            columns.append(column)
+    stats = gr.Markdown("", elem_id="poem-stats")
+    with gr.Row():
+        from_line = gr.Number(
+            value=2,
+            precision=0,
+            minimum=1,
+            maximum=8,
+            label=t("poem.from_line", "Regenerate from line", "从第几行重写"),
+            info=t(
+                "poem.from_line.info",
+                "Keeps the lines of poem 1 before this line and writes the rest again.",
+                "保留第 1 首中此行之前的诗句，其余重新写。",
+            ),
+            elem_id="poem-from-line",
+        )
+        regenerate_button = gr.Button(
+            t("poem.regenerate", "↻ Regenerate from this line", "↻ 从此行重写"), elem_id="poem-regenerate"
+        )
+    with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
+        with gr.Row():
+            temperature = gr.Slider(
+                0,
+                settings.MAX_TEMPERATURE,
+                value=DEFAULT_TEMPERATURE,
+                step=0.05,
+                label="temperature",
+                info=t(
+                    "poem.temp",
+                    "Higher = more surprising words; 0 = always the likeliest",
+                    "越高越出人意料；0 = 总选最可能的字",
+                ),
+            )
+            top_k = gr.Slider(
+                0,
+                settings.MAX_TOP_K,
+                value=DEFAULT_TOP_K,
+                step=1,
+                label="top_k",
+                info=t("text.off0", "0 = off", "0 = 关闭"),
+            )
+            top_p = gr.Slider(
+                0.01, 1.0, value=DEFAULT_TOP_P, step=0.01, label="top_p", info=t("text.off1", "1 = off", "1 = 关闭")
+            )
+        with gr.Row():
+            seed = gr.Number(
+                value=0,
+                precision=0,
+                minimum=0,
+                maximum=settings.MAX_SEED,
+                label=t("common.seed", "Seed", "随机种子"),
+                elem_id="poem-seed",
+            )
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+    gr.Examples(
+        EXAMPLES,
+        inputs=[prompt, form, acrostic],
+        label=t("common.examples", "Examples", "示例"),
+        example_labels=EXAMPLE_LABELS,
+        cache_examples=False,
+    )
 
-    def run(prompt_text, form_key, acrostic_text, seed_value, request: gr.Request = None):
+    def show_rules(form_key: str, request: gr.Request = None) -> str:
         with user_errors(request) as lang:
-            text = write_poem(prompt_text, form_key, acrostic_text, "", 1.0, 50, 0.95, seed_value)
-            return text, ai_label(lang, form_key)
+            return form_rules(lang, form_key)
 
-    run_button.click(
-        run,
-        [prompt, form, acrostic, seed],
-        [poem, label],
-        concurrency_id=MODEL_CONCURRENCY_ID,
+    form.change(show_rules, form, form_help, queue=False, api_visibility="private", show_progress="hidden")
+    num_candidates.change(
+        lambda n: [gr.Column(visible=i < int(n)) for i in range(settings.MAX_CANDIDATES)],
+        num_candidates,
+        columns,
+        queue=False,
         api_visibility="private",
     )
 
+    def stream(lang: str, updates: Iterator[PoemResult]):
+        warned = False
+        with contextlib.closing(updates):
+            for result in updates:
+                if not warned:
+                    warn(lang, result.warnings)
+                    warned = True
+                texts = result.poems + [""] * (settings.MAX_CANDIDATES - len(result.poems))
+                status = (
+                    ai_label(lang, result.model, tr(lang, f"seed {result.seed}", f"种子 {result.seed}"))
+                    if result.done
+                    else tr(lang, "Writing…", "写作中……")
+                )
+                yield (
+                    *texts,
+                    *(checker_markdown(lang, result, i) for i in range(settings.MAX_CANDIDATES)),
+                    status,
+                    result.seed,
+                    twin_notice(lang, result.is_twin),
+                )
 
-def create_api(write_poem: Callable[..., str]) -> None:
+    def run(
+        prompt_text,
+        form_key,
+        heads,
+        key,
+        temp,
+        k,
+        p,
+        n,
+        seed_value,
+        randomize,
+        strict,
+        tone,
+        request: gr.Request = None,
+    ):
+        with user_errors(request) as lang:
+            seed_used = resolve_seed(seed_value, bool(randomize))
+            updates = write_poem_stream(
+                prompt_text,
+                form_key,
+                heads,
+                key,
+                temp,
+                k,
+                p,
+                seed_used,
+                strict_rhyme=bool(strict),
+                enforce_tone=bool(tone),
+                num_candidates=n,
+            )
+            yield from stream(lang, updates)
+
+    def regenerate(
+        first_poem,
+        line,
+        prompt_text,
+        form_key,
+        heads,
+        key,
+        temp,
+        k,
+        p,
+        n,
+        seed_value,
+        randomize,
+        strict,
+        tone,
+        request: gr.Request = None,
+    ):
+        with user_errors(request) as lang:
+            kept = lines_before(first_poem, form_key, line)
+            seed_used = resolve_seed(seed_value, bool(randomize))
+            updates = write_poem_stream(
+                prompt_text,
+                form_key,
+                heads,
+                key,
+                temp,
+                k,
+                p,
+                seed_used,
+                strict_rhyme=bool(strict),
+                enforce_tone=bool(tone),
+                num_candidates=n,
+                fixed_lines=kept,
+            )
+            yield from stream(lang, updates)
+
+    settings_inputs = [
+        prompt, form, acrostic, model, temperature, top_k, top_p, num_candidates, seed, randomize_seed,
+        strict_rhyme, enforce_tone,
+    ]  # fmt: skip
+    outputs = [*poems, *checks, stats, seed, notice]
+    common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
+    run_event = run_button.click(run, settings_inputs, outputs, **common)
+    submit_event = prompt.submit(run, settings_inputs, outputs, **common)
+    regenerate_event = regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common)
+    stop_button.click(None, None, None, cancels=[run_event, submit_event, regenerate_event], queue=False)
+
+
+def create_api(write_poem: WriteFn) -> None:
+    """Register /write_poem: the first poem's text."""
+
     def api_write_poem(
         prompt: str,
-        form: str = "wuyan-jueju",
+        form: str = DEFAULT_FORM,
         acrostic: str = "",
         model: str = "",
-        temperature: float = 1.0,
-        top_k: int = 50,
-        top_p: float = 0.95,
+        temperature: float = DEFAULT_TEMPERATURE,
+        top_k: int = DEFAULT_TOP_K,
+        top_p: float = DEFAULT_TOP_P,
         seed: int = 0,
+        strict_rhyme: bool = True,
+        enforce_tone: bool = False,
         request: gr.Request = None,
     ) -> str:
-        """Write a poem in a classical Chinese or an English form.
+        """Write a poem in a classical Chinese or an English form; the form is guaranteed while the poem is written.
 
         Args:
             prompt: a theme, keywords or a first line
             form: wuyan-jueju, qiyan-jueju, wuyan-lushi, qiyan-lushi, english-quatrain, haiku or english-free
             acrostic: one character (Chinese) or letter (English) per line, optional
-            model: catalogue key; empty picks the form's default
-            temperature: sampling temperature
+            model: catalogue key; empty picks the form's default (gpt2-chinese-poem or qwen2.5-0.5b-instruct)
+            temperature: 0 = always the likeliest, 1 = the model's own distribution
             top_k: keep the k likeliest tokens (0 = off)
-            top_p: nucleus sampling threshold
-            seed: random seed
+            top_p: nucleus sampling threshold (1 = off)
+            seed: random seed; -1 picks one
+            strict_rhyme: Chinese forms: make the even lines rhyme while decoding
+            enforce_tone: Chinese forms: make characters 2/4/6 follow the 平仄 pattern
         """
         with user_errors(request):
-            return write_poem(prompt, form, acrostic, model, temperature, top_k, top_p, seed)
+            result = write_poem(
+                prompt,
+                form,
+                acrostic,
+                model,
+                temperature,
+                top_k,
+                top_p,
+                seed,
+                strict_rhyme=strict_rhyme,
+                enforce_tone=enforce_tone,
+            )
+            return result.poems[0]
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)
-
-
-_ = settings
