@@ -142,8 +142,12 @@ _add(
             "guidance_scale": 0.0,
             "width": 512,
             "height": 512,
-            "max_steps": 4,
+            "max_steps": 4,  # distilled for 1-4 steps; more steps do not help
             "variant": "fp16",
+            # the shipped scheduler first (Euler, trailing timesteps); Euler ancestral keeps that sigma schedule and
+            # adds fresh noise each step. Nothing else: few-step distilled models go wrong on other samplers.
+            "schedulers": ["EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler"],
+            "safety_checker": False,  # the repo ships none: safe mode can only apply the prompt blocklist
         },
         description="One-step image model distilled from SD 2.1; usable on a CPU.",
     )
@@ -212,8 +216,12 @@ _add(
             "guidance_scale": 0.0,
             "width": 512,
             "height": 512,
-            "max_steps": 4,
+            "max_steps": 4,  # distilled for 1-4 steps; more steps do not help
             "variant": "fp16",
+            # the shipped scheduler first (Euler, trailing timesteps); Euler ancestral keeps that sigma schedule and
+            # adds fresh noise each step. Nothing else: few-step distilled models go wrong on other samplers.
+            "schedulers": ["EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler"],
+            "safety_checker": False,  # the repo ships none: safe mode can only apply the prompt blocklist
         },
         description="One-step SDXL distillation; sharper images, needs a GPU.",
     )

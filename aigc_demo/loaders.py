@@ -172,11 +172,10 @@ def _load_pipeline(spec: ModelSpec, path: Path, device: str, dtype: Any):
     variant = spec.defaults.get("variant")
     if variant and not any(path.rglob(f"*.{variant}.safetensors")):
         variant = None  # twins are saved without a variant
-    kwargs = (
-        {"safety_checker": None, "requires_safety_checker": False}
-        if spec.architecture == "StableDiffusionPipeline"
-        else {}
-    )
+    kwargs = {}
+    if spec.architecture == "StableDiffusionPipeline" and not (settings.SAFE_MODE and _ships(path, "safety_checker")):
+        # No checker in the repo (sd-turbo), or safe mode off: say so, instead of the library's licence warning.
+        kwargs = {"safety_checker": None, "requires_safety_checker": False}
     pipe = AutoPipelineForText2Image.from_pretrained(
         path, dtype=dtype, variant=variant, use_safetensors=True, local_files_only=True, **kwargs
     )
@@ -184,6 +183,15 @@ def _load_pipeline(spec: ModelSpec, path: Path, device: str, dtype: Any):
     pipe.set_progress_bar_config(disable=True)
     _check_class(spec, type(pipe), spec.architecture)
     return pipe
+
+
+def _ships(path: Path, component: str) -> bool:
+    """Whether the pipeline folder `path` has `component` (model_index.json names a class for it)."""
+    import json
+
+    index = json.loads((path / "model_index.json").read_text(encoding="utf-8"))
+    entry = index.get(component) or [None, None]
+    return entry[1] is not None and (path / component).is_dir()
 
 
 def _check_class(spec: ModelSpec, cls: type, expected: str) -> None:

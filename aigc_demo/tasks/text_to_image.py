@@ -1,80 +1,176 @@
-"""Text to image: validated settings, a seeded diffusers pipeline through the manager, PNGs that carry their recipe."""
+"""Text to image: validated settings, a seeded diffusers pipeline through the manager, live progress, labelled PNGs.
+
+`generate_images` is a generator. It runs the pipeline in a worker thread and yields an `ImageUpdate` after every
+denoising step (with a cheap latent preview) and after every finished image. Closing it (Stop button, client cancel)
+sets a stop event that the step callback turns into `pipe._interrupt = True`, then joins the thread: when the
+generator is closed, the pipeline has stopped and the model is free for the next request.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import inspect
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aigc_demo import settings
-from aigc_demo.catalog import get_spec
+from aigc_demo.catalog import ModelSpec, default_model, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks.validation import check_number, check_text, resolve_seed
+from aigc_demo.tasks import image_metadata, image_safety
+from aigc_demo.tasks.prompt_translation import looks_non_english
+from aigc_demo.tasks.validation import check_choice, check_number, check_text, resolve_seed
 
-AI_MARKER = "AI-generated"
+STEP_TIMEOUT_S = 600.0  # longest wait for one denoising step before the run is reported as stuck
+PREVIEW_MAX_SIDE = 512  # previews are upscaled latents; larger would only cost bandwidth
+
+# Latent -> RGB as one linear map per latent channel (rows: channels; columns: R, G, B), the "latent preview" that
+# ComfyUI and A1111 show while denoising: no VAE decode, microseconds per step.
+_SD_LATENT_RGB = (
+    (0.3512, 0.2297, 0.3227),
+    (0.3250, 0.4974, 0.2350),
+    (-0.2829, 0.1762, 0.2721),
+    (-0.2120, -0.2616, -0.7177),
+)
+_SDXL_LATENT_RGB = (
+    (0.3651, 0.4232, 0.4341),
+    (-0.2533, -0.0042, 0.1068),
+    (0.1076, 0.1111, -0.0362),
+    (-0.3165, -0.2492, -0.2188),
+)
+_SDXL_LATENT_BIAS = (0.1084, -0.0175, -0.0011)
 
 
 @dataclass
 class ImageRequest:
+    """One request, with the parameter names of diffusers' pipelines."""
+
     prompt: str
     negative_prompt: str = ""
-    model: str = "sd-turbo"
-    num_inference_steps: int = 1
-    guidance_scale: float = 0.0
-    width: int = 512
+    model: str = ""  # catalogue key; "" = the default image model
+    num_inference_steps: int = 1  # denoising steps; turbo models need 1-4
+    guidance_scale: float = 0.0  # classifier-free guidance; 0 or 1 = off (turbo models are trained without it)
+    width: int = 512  # pixels, a multiple of 8
     height: int = 512
-    seed: int = 0
+    seed: int = 0  # image i uses seed + i; -1 = random
     num_images: int = 1
+    scheduler: str = ""  # "" = the one the model ships; else one of its catalogue entry's `schedulers`
 
     def validated(self) -> ImageRequest:
-        spec = get_spec(self.model)
+        """A copy with every field checked against the settings and the model's own bounds (UserError if not)."""
+        prompt = check_text("prompt", self.prompt, max_chars=settings.MAX_PROMPT_CHARS)
+        negative = check_text(
+            "negative_prompt", self.negative_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True
+        )
+        spec = get_spec(self.model or default_model("text-to-image"))
         if not spec.is_diffusion:
-            raise UserError(f"{self.model} is not an image model.", f"{self.model} 不是图像模型。")
-        width = check_number("width", self.width, settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, integer=True)
-        height = check_number("height", self.height, settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, integer=True)
+            raise UserError(f"{spec.key} is not an image model.", f"{spec.key} 不是图像模型。")
+        steps = check_number("num_inference_steps", self.num_inference_steps, 1, max_steps(spec), integer=True)
+        size_bounds = (settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE)
+        width = check_number("width", self.width, *size_bounds, integer=True)
+        height = check_number("height", self.height, *size_bounds, integer=True)
         if width % 8 or height % 8:
             raise UserError(
-                f"Width and height must be multiples of 8, but are {width} and {height}.",
+                f"`width` and `height` have to be multiples of 8, but are {width} and {height}.",
                 f"宽度和高度必须是 8 的倍数，当前为 {width} 和 {height}。",
             )
-        return ImageRequest(
-            prompt=check_text("prompt", self.prompt, max_chars=settings.MAX_PROMPT_CHARS),
-            negative_prompt=check_text(
-                "negative_prompt", self.negative_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True
-            ),
-            model=self.model,
-            num_inference_steps=check_number(
-                "num_inference_steps", self.num_inference_steps, 1, settings.MAX_IMAGE_STEPS, integer=True
-            ),
+        return replace(
+            self,
+            prompt=prompt,
+            negative_prompt=negative,
+            model=spec.key,
+            num_inference_steps=steps,
             guidance_scale=check_number("guidance_scale", self.guidance_scale, 0.0, settings.MAX_GUIDANCE_SCALE),
             width=width,
             height=height,
             seed=resolve_seed(self.seed),
             num_images=check_number("num_images", self.num_images, 1, settings.MAX_NUM_IMAGES, integer=True),
+            scheduler=check_choice("scheduler", self.scheduler or "", ["", *scheduler_choices(spec)]),
         )
 
 
-def parameters_text(req: ImageRequest, spec_revision: str) -> str:
-    """The A1111-style `parameters` string that image tools read."""
-    negative = f"\nNegative prompt: {req.negative_prompt}" if req.negative_prompt else ""
-    return (
-        f"{req.prompt}{negative}\nSteps: {req.num_inference_steps}, CFG scale: {req.guidance_scale}, "
-        f"Seed: {req.seed}, Size: {req.width}x{req.height}, Model: {req.model}, Model hash: {spec_revision[:10]}"
-    )
+@dataclass
+class ImageUpdate:
+    """One state of a run: progress and a preview while denoising; the finished images so far."""
+
+    step: int  # denoising steps done, over all images
+    total: int  # num_images x steps per image
+    preview: Any = None  # PIL image: a cheap approximation of the image being denoised
+    images: list = field(default_factory=list)  # finished, labelled PNG-ready PIL images
+    done: bool = False
+    seed: int = 0
+    is_twin: bool = False
+    safety: str = "off"  # "checker" (the model's own), "blocklist" (prompt words only) or "off"
+    hidden: int = 0  # images that safe mode replaced by a placeholder
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
+    seconds: float = 0.0
 
 
-def annotate(image: Any, req: ImageRequest, index: int, scheduler: str, is_twin: bool) -> Any:
-    """Attach the recipe and the AI-generated marker as PNG text chunks (kept by gr.Image/Gallery format='png')."""
+def max_steps(spec: ModelSpec) -> int:
+    return min(settings.MAX_IMAGE_STEPS, int(spec.defaults.get("max_steps", settings.MAX_IMAGE_STEPS)))
+
+
+def scheduler_choices(spec: ModelSpec) -> list[str]:
+    """Scheduler classes the model works with; the first is the one it ships. Empty: no choice."""
+    return list(spec.defaults.get("schedulers", ()))
+
+
+def has_safety_checker(spec: ModelSpec) -> bool | None:
+    """Whether the model ships a safety checker: from its catalogue entry, None if the entry does not say."""
+    return spec.defaults.get("safety_checker")
+
+
+def latent_preview(latents: Any, pipeline_class: str, width: int, height: int) -> Any:
+    """A PIL approximation of SD/SDXL `latents` (one image, 4 x h x w), upscaled; None for other latent spaces."""
+    import torch
+    from PIL import Image
+
+    if latents.ndim != 3 or latents.shape[0] != 4:
+        return None
+    xl = "XL" in pipeline_class
+    factors = torch.tensor(_SDXL_LATENT_RGB if xl else _SD_LATENT_RGB, dtype=torch.float32)
+    rgb = torch.einsum("chw,cr->hwr", latents.detach().float().cpu(), factors)
+    if xl:
+        rgb = rgb + torch.tensor(_SDXL_LATENT_BIAS)
+    pixels = ((rgb + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
+    scale = min(1.0, PREVIEW_MAX_SIDE / max(width, height))
+    return Image.fromarray(pixels).resize((round(width * scale), round(height * scale)), Image.Resampling.BILINEAR)
+
+
+def request_pipeline(pipe: Any, scheduler: str, keep_checker: bool) -> Any:
+    """A pipeline object of this request's own that shares `pipe`'s weights.
+
+    Its own scheduler instance (schedulers keep per-run state), its own `_interrupt` flag, and the safety checker
+    only in safe mode; constructing it costs microseconds and no memory.
+    """
+    import diffusers
+
+    params = inspect.signature(type(pipe).__init__).parameters
+    kwargs = {name: component for name, component in pipe.components.items() if name in params}
+    kwargs |= {name: pipe.config[name] for name in params if name not in kwargs and name in pipe.config}
+    scheduler_cls = getattr(diffusers, scheduler) if scheduler else type(pipe.scheduler)
+    kwargs["scheduler"] = scheduler_cls.from_config(pipe.scheduler.config)
+    if "safety_checker" in kwargs and not keep_checker:
+        kwargs["safety_checker"] = None
+    if "requires_safety_checker" in params:
+        kwargs["requires_safety_checker"] = False  # no licence warning: safe mode is ours to decide
+    fresh = type(pipe)(**kwargs)
+    fresh.set_progress_bar_config(disable=True)
+    return fresh
+
+
+def _recipe(req: ImageRequest, index: int, scheduler: str, is_twin: bool) -> dict:
     spec = get_spec(req.model)
-    seed = req.seed + index
-    recipe = {
+    return {
         "prompt": req.prompt,
         "negative_prompt": req.negative_prompt,
         "model": req.model,
         "repo_id": spec.repo_id,
         "revision": spec.revision,
-        "seed": seed,
+        "seed": req.seed + index,
         "num_inference_steps": req.num_inference_steps,
         "guidance_scale": req.guidance_scale,
         "width": req.width,
@@ -82,33 +178,125 @@ def annotate(image: Any, req: ImageRequest, index: int, scheduler: str, is_twin:
         "scheduler": scheduler,
         "offline_twin": is_twin,
         "ai_generated": True,
+        "software": image_metadata.SOFTWARE,
     }
-    image.info["parameters"] = parameters_text(ImageRequest(**{**req.__dict__, "seed": seed}), spec.revision)
-    image.info["aigc_demo"] = json.dumps(recipe, ensure_ascii=False)
-    image.info["ai_generated"] = "true"
-    image.info["Software"] = "aigc-demo"
-    image.info["Comment"] = AI_MARKER
-    return image
 
 
-def generate_images(manager: ModelManager, req: ImageRequest) -> tuple[list[Any], bool]:
-    """Images for `req` (validated here), each seeded with seed + index so any one can be reproduced alone."""
+def finish_image(image: Any, req: ImageRequest, index: int, scheduler: str, is_twin: bool, flagged: bool) -> Any:
+    """The PNG-ready image: labelled and annotated, or the safe-mode placeholder if the checker flagged it."""
+    recipe = _recipe(req, index, scheduler, is_twin)
+    if flagged:
+        hidden = image_metadata.placeholder(req.width, req.height, "Hidden by safe mode")
+        return image_metadata.annotate(hidden, recipe | {"hidden_by_safe_mode": True}, ai_generated=False)
+    return image_metadata.annotate(image_metadata.stamp_label(image), recipe)
+
+
+def _warnings(req: ImageRequest, spec: ModelSpec) -> list[tuple[str, str]]:
+    notes = []
+    if req.negative_prompt and req.guidance_scale <= 1:
+        notes.append(
+            (
+                "The negative prompt only takes effect with guidance_scale above 1; it was ignored.",
+                "反向提示词仅在引导系数大于 1 时生效，本次已忽略。",
+            )
+        )
+    if "en" in spec.languages and looks_non_english(req.prompt):
+        notes.append(
+            (
+                f"{spec.key} understands English best: translate the prompt first for a closer picture.",
+                f"{spec.key} 最擅长英文提示词：先翻译成英文，效果会更贴近描述。",
+            )
+        )
+    return notes
+
+
+def generate_images(
+    manager: ModelManager, req: ImageRequest, *, safe_mode: bool | None = None
+) -> Iterator[ImageUpdate]:
+    """Stream the run for `req` (validated here): step updates with previews, then the labelled PNG-ready images.
+
+    Image i is drawn with a CPU `torch.Generator` seeded with seed + i, so any one of them can be reproduced alone.
+    """
     import torch
 
     req = req.validated()
+    safe_mode = settings.SAFE_MODE if safe_mode is None else safe_mode
+    if safe_mode:
+        image_safety.check_prompt(req.prompt)
+    spec = get_spec(req.model)
     with manager.use(req.model) as lm:
-        pipe = lm.model
-        images = []
-        for i in range(req.num_images):
-            generator = torch.Generator(device="cpu").manual_seed(req.seed + i)
-            out = pipe(
-                prompt=req.prompt,
-                negative_prompt=req.negative_prompt or None,
-                num_inference_steps=req.num_inference_steps,
-                guidance_scale=req.guidance_scale,
-                width=req.width,
-                height=req.height,
-                generator=generator,
+        pipe = request_pipeline(lm.model, req.scheduler, keep_checker=safe_mode)
+        scheduler = type(pipe.scheduler).__name__
+        has_checker = getattr(pipe, "safety_checker", None) is not None
+        safety = "checker" if has_checker else "blocklist" if safe_mode else "off"
+        stop = threading.Event()
+        events: queue.Queue = queue.Queue()
+        done = object()
+        error: list[BaseException] = []
+        pipeline_class = type(pipe).__name__
+
+        def on_step_end(p, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+            latents = callback_kwargs["latents"]
+            events.put(
+                ("step", step + 1, p.num_timesteps, latent_preview(latents[0], pipeline_class, req.width, req.height))
             )
-            images.append(annotate(out.images[0], req, i, type(pipe.scheduler).__name__, lm.is_twin))
-        return images, lm.is_twin
+            if stop.is_set():
+                p._interrupt = True  # the loop skips the remaining steps
+            return callback_kwargs
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    for i in range(req.num_images):
+                        if stop.is_set():
+                            return
+                        out = pipe(
+                            prompt=req.prompt,
+                            negative_prompt=req.negative_prompt or None,
+                            num_inference_steps=req.num_inference_steps,
+                            guidance_scale=req.guidance_scale,
+                            width=req.width,
+                            height=req.height,
+                            generator=torch.Generator(device="cpu").manual_seed(req.seed + i),
+                            callback_on_step_end=on_step_end,
+                        )
+                        flagged = bool((getattr(out, "nsfw_content_detected", None) or [False])[0])
+                        events.put(("image", out.images[0], flagged))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
+                error.append(exc)
+            finally:
+                events.put(done)
+
+        start = time.perf_counter()
+        thread = threading.Thread(target=work, name="aigc-image", daemon=True)
+        thread.start()
+        images: list[Any] = []
+        hidden = 0
+        per_image = req.num_inference_steps
+        base = dict(seed=req.seed, is_twin=lm.is_twin, safety=safety, warnings=_warnings(req, spec))
+        try:
+            while True:
+                try:
+                    event = events.get(timeout=STEP_TIMEOUT_S)
+                except queue.Empty:
+                    raise RuntimeError(f"No denoising step finished within {STEP_TIMEOUT_S:.0f} s.") from None
+                if event is done:
+                    break
+                if event[0] == "step":
+                    _, step, per_image, preview = event
+                    done_steps = len(images) * per_image + step
+                    yield ImageUpdate(done_steps, req.num_images * per_image, preview, list(images), **base)
+                else:
+                    _, image, flagged = event
+                    hidden += flagged
+                    images.append(finish_image(image, req, len(images), scheduler, lm.is_twin, flagged))
+                    total = req.num_images * per_image
+                    yield ImageUpdate(len(images) * per_image, total, None, list(images), hidden=hidden, **base)
+            if error:
+                raise error[0]
+            total = req.num_images * per_image
+            seconds = time.perf_counter() - start
+            yield ImageUpdate(total, total, None, images, done=True, hidden=hidden, seconds=seconds, **base)
+        finally:
+            stop.set()
+            thread.join(timeout=STEP_TIMEOUT_S)

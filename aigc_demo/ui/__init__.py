@@ -9,7 +9,7 @@ import gradio as gr
 
 from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import news_summary, poetry, text_generation, text_to_image
+from aigc_demo.tasks import news_summary, poetry, prompt_translation, text_generation, text_to_image
 from aigc_demo.ui import models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
 from aigc_demo.ui.i18n import build_i18n, t
 
@@ -47,6 +47,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     summarize = bind(news_summary.summarize, manager)
     summarize_stream = bind(news_summary.summarize_stream, manager)
     generate_images = bind(text_to_image.generate_images, manager)
+    translate_prompt = bind(prompt_translation.translate_to_english, manager)
     with gr.Blocks(title="AIGC Demo") as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
         gr.Markdown(
@@ -65,7 +66,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
             with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news"):
                 news_summary_tab.create_tab(summarize_stream)
             with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image"):
-                text_to_image_tab.create_tab(generate_images)
+                text_to_image_tab.create_tab(generate_images, translate_prompt)
             with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models"):
                 models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
         text_generation_tab.create_api(generate)

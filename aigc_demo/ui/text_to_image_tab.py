@@ -1,78 +1,394 @@
-"""The text-to-image tab and the /generate_image endpoint."""
+"""The text-to-image tab and the /generate_image endpoint. No torch here: the tab runs the callables it is given.
+
+Simple by default (prompt, model, shape, Generate/Stop); the rest under "Advanced". Runs stream a live preview and a
+per-step progress bar; finished images join a session gallery, and clicking one restores its settings, read back from
+the PNG's own metadata.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.tasks.text_to_image import ImageRequest
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, twin_notice, user_errors
+from aigc_demo.tasks.prompt_translation import Translation, looks_non_english
+from aigc_demo.tasks.text_to_image import ImageRequest, ImageUpdate, max_steps
+from aigc_demo.tasks.validation import resolve_seed
+from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, user_lang, warn
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.image_controls import (
+    ASPECT_RATIOS,
+    CUSTOM,
+    base_size,
+    model_updates,
+    ratio_of,
+    restore_values,
+    safety_text,
+    scheduler_options,
+    size_for,
+    status_text,
+)
+
+GenerateImagesFn = Callable[[ImageRequest], Iterator[ImageUpdate]]
+TranslateFn = Callable[[str], Translation]
+
+HISTORY_SIZE = 24  # images kept in the session gallery, newest first
 
 
-def create_tab(generate_images: Callable[[ImageRequest], tuple[list, bool]]) -> None:
+def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None = None) -> None:
+    """Build the tab inside the current Blocks; `generate_images` streams a run, `translate` gives English."""
     default = default_model("text-to-image")
-    d = get_spec(default).defaults
+    spec = get_spec(default)
+    d = spec.defaults
+    width0, height0 = size_for("1:1", base_size(spec))
     with gr.Row():
-        with gr.Column():
+        with gr.Column(scale=5):
             prompt = gr.Textbox(
-                label=t("image.prompt", "Describe the image", "描述画面"), value="", lines=3, elem_id="image-prompt"
+                label=t("image.prompt", "Describe the image", "描述画面"),
+                value="",
+                lines=3,
+                max_length=settings.MAX_PROMPT_CHARS,
+                placeholder=t(
+                    "image.prompt.ph",
+                    "A lighthouse at dawn, watercolor, soft light",
+                    "例如：黎明时分的灯塔，水彩画，柔和的光线",
+                ),
+                elem_id="image-prompt",
             )
-            negative_prompt = gr.Textbox(label=t("image.negative", "Negative prompt", "反向提示词"), value="")
-            model = gr.Dropdown(
-                model_choices(models_for("text-to-image")), value=default, label=t("common.model", "Model", "模型")
-            )
+            with gr.Group(visible=False, elem_id="image-translate") as translate_box:
+                translate_note = gr.Markdown(
+                    t(
+                        "image.translate.hint",
+                        "Your prompt is not in English. The image model understands English best: translate it, "
+                        "check the English below, then generate.",
+                        "你的提示词不是英文。图像模型最擅长英文：先翻译，检查下面的英文，再生成。",
+                    )
+                )
+                translate_button = gr.Button(
+                    t("image.translate", "Translate to English", "翻译成英文"),
+                    size="sm",
+                    elem_id="image-translate-run",
+                )
+                english_prompt = gr.Textbox(
+                    label=t(
+                        "image.english",
+                        "English prompt (used for the image; you can edit it)",
+                        "英文提示词（用于生成，可修改）",
+                    ),
+                    value="",
+                    lines=2,
+                    elem_id="image-english",
+                )
             with gr.Row():
-                steps = gr.Slider(
-                    1, settings.MAX_IMAGE_STEPS, value=d["num_inference_steps"], step=1, label="num_inference_steps"
+                model = gr.Dropdown(
+                    model_choices(models_for("text-to-image")),
+                    value=default,
+                    label=t("common.model", "Model", "模型"),
+                    elem_id="image-model",
                 )
-                guidance = gr.Slider(
-                    0, settings.MAX_GUIDANCE_SCALE, value=d["guidance_scale"], step=0.5, label="guidance_scale"
+                aspect = gr.Radio(
+                    [*ASPECT_RATIOS, (t("image.custom", "Custom", "自定义"), CUSTOM)],
+                    value="1:1",
+                    label=t("image.aspect", "Shape (width:height)", "画面比例（宽:高）"),
+                    elem_id="image-aspect",
                 )
+            safety_note = gr.Markdown(safety_text("en", spec), elem_id="image-safety")
             with gr.Row():
-                width = gr.Slider(
-                    settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=d["width"], step=8, label="width"
+                run_button = gr.Button(
+                    t("image.run", "Generate image", "生成图片"), variant="primary", elem_id="image-run"
                 )
-                height = gr.Slider(
-                    settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=d["height"], step=8, label="height"
+                stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="image-stop")
+            with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
+                negative_prompt = gr.Textbox(
+                    label=t("image.negative", "Negative prompt (what to avoid)", "反向提示词（不想要的内容）"),
+                    value="",
+                    info=t(
+                        "image.negative.info", "Used only when guidance_scale is above 1", "仅在引导系数大于 1 时生效"
+                    ),
                 )
-            seed = gr.Number(value=0, precision=0, label=t("common.seed", "Seed", "随机种子"))
-            run_button = gr.Button(
-                t("image.run", "Generate image", "生成图片"), variant="primary", elem_id="image-run"
+                with gr.Row():
+                    steps = gr.Slider(
+                        1,
+                        max_steps(spec),
+                        value=d.get("num_inference_steps", 1),
+                        step=1,
+                        label="num_inference_steps",
+                        info=t("image.steps.info", "More steps: slower, sometimes finer", "步数越多越慢，有时更精细"),
+                    )
+                    guidance = gr.Slider(
+                        0,
+                        settings.MAX_GUIDANCE_SCALE,
+                        value=d.get("guidance_scale", 0.0),
+                        step=0.5,
+                        label="guidance_scale",
+                        info=t(
+                            "image.cfg.info",
+                            "How closely to follow the prompt; turbo models: 0",
+                            "贴合提示词的程度；turbo 模型用 0",
+                        ),
+                    )
+                with gr.Row():
+                    width = gr.Slider(
+                        settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=width0, step=8, label="width"
+                    )
+                    height = gr.Slider(
+                        settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=height0, step=8, label="height"
+                    )
+                with gr.Row():
+                    num_images = gr.Slider(
+                        1,
+                        settings.MAX_NUM_IMAGES,
+                        value=settings.DEFAULT_NUM_IMAGES,
+                        step=1,
+                        label=t("image.n", "Number of images", "图片数量"),
+                    )
+                    scheduler = gr.Dropdown(label="scheduler", elem_id="image-scheduler", **scheduler_options(spec))
+                with gr.Row():
+                    seed = gr.Number(
+                        value=0,
+                        precision=0,
+                        minimum=0,
+                        maximum=settings.MAX_SEED,
+                        label=t("common.seed", "Seed", "随机种子"),
+                        elem_id="image-seed",
+                    )
+                    randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+                    reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
+        with gr.Column(scale=6):
+            preview = gr.Image(  # the live preview while drawing, then the finished image (a PNG with metadata)
+                label=t(
+                    "image.preview", "Image (a rough live preview while drawing)", "图片（绘制时显示粗略的实时预览）"
+                ),
+                format="png",
+                interactive=False,
+                buttons=["download", "fullscreen"],
+                height=400,
+                placeholder=t("image.preview.ph", "Your image appears here", "图片将显示在这里"),
+                elem_id="image-preview",
             )
-        with gr.Column():
-            gallery = gr.Gallery(label=t("image.result", "Images", "图片"), format="png", elem_id="image-output")
-            label = gr.Markdown("")
+            status = gr.Markdown("", elem_id="image-status")
+            notice = gr.Markdown("", elem_id="image-notice")
+            gallery = gr.Gallery(
+                label=t(
+                    "image.result",
+                    "This session's images (click one to reuse its settings)",
+                    "本次会话的图片（点击一张可沿用其设置）",
+                ),
+                format="png",
+                type="filepath",
+                columns=4,
+                fit_columns=False,  # one image stays a thumbnail; the big view is the image above
+                height=260,
+                interactive=False,
+                buttons=["download", "download_all", "fullscreen"],
+                elem_id="image-output",
+            )
+    last_seed = gr.State(None)
 
-    def run(prompt_text, negative, model_key, n_steps, cfg, w, h, seed_value, request: gr.Request = None):
+    def on_prompt(text: str):
+        return gr.update(visible=looks_non_english(text or "")), ""
+
+    prompt.change(
+        on_prompt,
+        prompt,
+        [translate_box, english_prompt],
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
+
+    def run_translate(text: str, request: gr.Request = None):
         with user_errors(request) as lang:
-            req = ImageRequest(prompt_text, negative, model_key, n_steps, cfg, w, h, seed_value)
-            images, is_twin = generate_images(req)
-            return images, ai_label(lang, model_key) + "  \n" + twin_notice(lang, is_twin)
+            if translate is None:
+                raise gr.Error(tr(lang, "Translation is not available here.", "此处无法翻译。"))
+            result = translate(text)
+            note = tr(
+                lang,
+                f"🤖 Machine translation by {result.model}: check it and edit if needed.",
+                f"🤖 由 {result.model} 机器翻译：请检查，必要时修改。",
+            )
+            return result.text, "  \n".join(filter(None, [note, twin_notice(lang, result.is_twin)]))
 
-    run_button.click(
-        run,
-        [prompt, negative_prompt, model, steps, guidance, width, height, seed],
-        [gallery, label],
+    translate_button.click(
+        run_translate,
+        prompt,
+        [english_prompt, translate_note],
         concurrency_id=MODEL_CONCURRENCY_ID,
+        api_visibility="private",
+        show_progress_on=[english_prompt],
+    )
+
+    def on_model(key: str, ratio: str, request: gr.Request = None):
+        with user_errors(request) as lang:
+            return model_updates(key, ratio, lang)
+
+    model.input(
+        on_model,
+        [model, aspect],
+        [steps, guidance, width, height, scheduler, safety_note],
+        queue=False,
+        api_visibility="private",
+    )
+    aspect.input(
+        lambda r, key: size_for(r, base_size(get_spec(key))) if r in ASPECT_RATIOS else (gr.skip(), gr.skip()),
+        [aspect, model],
+        [width, height],
+        queue=False,
+        api_visibility="private",
+    )
+    gr.on(
+        [width.input, height.input],
+        lambda w, h, key: ratio_of(w, h, base_size(get_spec(key))),
+        [width, height, model],
+        aspect,
+        queue=False,
+        api_visibility="private",
+    )
+    reuse_button.click(
+        lambda s: (gr.skip() if s is None else s, False),
+        last_seed,
+        [seed, randomize],
+        queue=False,
         api_visibility="private",
     )
 
-    # /generate_image: the public endpoint, on hidden components so that images arrive as PNG files with metadata.
+    def run(
+        prompt_text,
+        english,
+        negative,
+        key,
+        n_steps,
+        cfg,
+        w,
+        h,
+        seed_value,
+        randomize_seed,
+        n,
+        sched,
+        history,
+        request: gr.Request = None,
+        progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
+    ):
+        with user_errors(request) as lang:
+            used_prompt = (
+                english.strip() if looks_non_english(prompt_text or "") and (english or "").strip() else prompt_text
+            )
+            seed_used = resolve_seed(seed_value, bool(randomize_seed))
+            req = ImageRequest(used_prompt, negative, key, n_steps, cfg, w, h, seed_used, n, sched)
+            history = list(history or [])[:HISTORY_SIZE]
+            # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
+            # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
+            with contextlib.closing(generate_images(req)) as updates:
+                for u in updates:
+                    if u.step == 1 and not u.images:
+                        warn(lang, u.warnings)
+                    progress((u.step, u.total), desc=tr(lang, "Drawing", "绘制中"), unit="steps")
+                    captions = [
+                        tr(lang, f"🤖 AI · seed {u.seed + i}", f"🤖 AI · 种子 {u.seed + i}")
+                        for i in range(len(u.images))
+                    ]
+                    finished = list(zip(reversed(u.images), reversed(captions), strict=True))
+                    shown = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
+                    if u.preview is None and u.images:
+                        shown = u.images[0 if u.done else -1]
+                    yield (
+                        shown,
+                        (finished + history)[:HISTORY_SIZE],
+                        status_text(lang, key, u),
+                        twin_notice(lang, u.is_twin),
+                        u.seed,
+                        u.seed,
+                    )
+
+    inputs = [
+        prompt,
+        english_prompt,
+        negative_prompt,
+        model,
+        steps,
+        guidance,
+        width,
+        height,
+        seed,
+        randomize,
+        num_images,
+        scheduler,
+        gallery,
+    ]
+    outputs = [preview, gallery, status, notice, seed, last_seed]
+    events = [
+        trigger(
+            run,
+            inputs,
+            outputs,
+            concurrency_id=MODEL_CONCURRENCY_ID,
+            api_visibility="private",
+            show_progress_on=[gallery],
+        )
+        for trigger in (run_button.click, prompt.submit)
+    ]
+
+    def stopped(request: gr.Request = None) -> str:
+        return tr(user_lang(request), "Stopped.", "已停止。")
+
+    stop_button.click(
+        stopped,
+        None,
+        status,
+        cancels=events,
+        queue=False,
+        api_visibility="private",
+    )
+
+    def restore(history, evt: gr.SelectData, request: gr.Request = None):
+        """Every setting of the clicked image, read back from the PNG's own metadata."""
+        with user_errors(request) as lang:
+            values = restore_values(history[evt.index][0], lang) if history and evt.index is not None else None
+            return values or (gr.skip(),) * 13
+
+    gallery.select(
+        restore,
+        gallery,
+        [
+            prompt,
+            english_prompt,
+            negative_prompt,
+            model,
+            steps,
+            guidance,
+            width,
+            height,
+            aspect,
+            seed,
+            randomize,
+            scheduler,
+            safety_note,
+        ],
+        queue=False,
+        api_visibility="private",
+    )
+    create_api(generate_images)
+
+
+def create_api(generate_images: GenerateImagesFn) -> None:
+    """/generate_image on hidden components, so that images arrive as PNG files with their metadata."""
+    default = default_model("text-to-image")
+    d = get_spec(default).defaults
     with gr.Row(visible=False):
         api_inputs = [
             gr.Textbox(value="", label="prompt"),
             gr.Textbox(value="", label="negative_prompt"),
             gr.Textbox(value=default, label="model"),
-            gr.Number(value=d["num_inference_steps"], label="num_inference_steps"),
-            gr.Number(value=d["guidance_scale"], label="guidance_scale"),
-            gr.Number(value=d["width"], label="width"),
-            gr.Number(value=d["height"], label="height"),
+            gr.Number(value=d.get("num_inference_steps", 1), label="num_inference_steps"),
+            gr.Number(value=d.get("guidance_scale", 0.0), label="guidance_scale"),
+            gr.Number(value=d.get("width", 512), label="width"),
+            gr.Number(value=d.get("height", 512), label="height"),
             gr.Number(value=0, label="seed"),
             gr.Number(value=1, label="num_images"),
+            gr.Textbox(value="", label="scheduler"),
         ]
         api_output = gr.Gallery(format="png", label="images")
         api_trigger = gr.Button()
@@ -87,15 +403,33 @@ def create_tab(generate_images: Callable[[ImageRequest], tuple[list, bool]]) -> 
         height,
         seed,
         num_images,
+        scheduler,
         request: gr.Request = None,
+        progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
     ):
-        """Generate PNG images (with their parameters in PNG text chunks) from a prompt."""
+        """Generate PNG images that carry their parameters (PNG text chunks) and an AI-generated marker.
+
+        seed -1 picks a random one; image i uses seed + i. scheduler "" keeps the model's own.
+        """
         with user_errors(request):
             req = ImageRequest(
-                prompt, negative_prompt, model, num_inference_steps, guidance_scale, width, height, seed, num_images
+                prompt,
+                negative_prompt,
+                model,
+                num_inference_steps,
+                guidance_scale,
+                width,
+                height,
+                seed,
+                num_images,
+                scheduler,
             )
-            images, _ = generate_images(req)
-            return images
+            with contextlib.closing(generate_images(req)) as updates:
+                for u in updates:
+                    progress((u.step, u.total), unit="steps")
+                    # A yield per step lets a client's cancel close this generator, which stops the pipeline; the
+                    # finished images so far each time (a gr.skip() would make gradio copy the component per session).
+                    yield list(u.images)
 
     api_trigger.click(
         generate_image, api_inputs, api_output, api_name="generate_image", concurrency_id=MODEL_CONCURRENCY_ID
