@@ -122,11 +122,11 @@ class ModelManager:
         resolve: Callable[[ModelSpec, str], loaders.Source] = loaders.resolve,
         load: Callable[..., loaders.Loaded] = loaders.load,
     ):
-        auto_device, auto_dtype = choose_device()
-        self.device = device or auto_device
-        self.dtype = dtype if dtype is not None else auto_dtype
+        # Device, dtype and budget are settled on first use: choosing them imports torch, which start-up avoids.
+        self._device = device
+        self._dtype = dtype
+        self._budget_bytes = budget_bytes
         self.mode = mode or settings.MODELS
-        self.budget_bytes = budget_bytes if budget_bytes is not None else default_budget(self.device)
         self.idle_unload_s = settings.IDLE_UNLOAD_S if idle_unload_s is None else idle_unload_s
         self._resolve = resolve
         self._load = load
@@ -137,6 +137,32 @@ class ModelManager:
         self._idle_thread: threading.Thread | None = None
         if self.idle_unload_s > 0:
             self._start_idle_reaper()
+
+    @property
+    def device(self) -> str:
+        self._settle()
+        return self._device
+
+    @property
+    def dtype(self) -> Any:
+        self._settle()
+        return self._dtype
+
+    @property
+    def budget_bytes(self) -> int:
+        self._settle()
+        return self._budget_bytes
+
+    def _settle(self) -> None:
+        if self._device is not None and self._dtype is not None and self._budget_bytes is not None:
+            return
+        with self._lock:
+            if self._device is None or self._dtype is None:
+                auto_device, auto_dtype = choose_device()
+                self._device = self._device or auto_device
+                self._dtype = self._dtype if self._dtype is not None else auto_dtype
+            if self._budget_bytes is None:
+                self._budget_bytes = default_budget(self._device)
 
     # --- public API ---------------------------------------------------------------------------------------------
 

@@ -29,10 +29,12 @@ def manager():
     return ModelManager(mode="tiny", device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def gradio_temp_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
-    return tmp_path
+@pytest.fixture(scope="session", autouse=True)
+def gradio_temp_dir(tmp_path_factory):
+    """One GRADIO_TEMP_DIR for the run: an app outlives single tests and serves files only from where it saved them."""
+    path = tmp_path_factory.mktemp("gradio")
+    os.environ["GRADIO_TEMP_DIR"] = str(path)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from pypinyin import Style, pinyin
-
 # 中华新韵 (中华诗词学会, 2005): 14 rhyme groups, each a set of pinyin finals. ü is written "v", and "-i" is the
 # apical vowel of zhi chi shi ri zi ci si, which rhymes apart from the i of ji qi xi.
 RHYME_GROUPS: dict[str, frozenset[str]] = {
@@ -67,6 +65,8 @@ def readings(ch: str) -> tuple[tuple[str | None, int], ...]:
     """All (rhyme group, tone) readings of one character, most common first; () when pypinyin does not know it."""
     if not is_cjk(ch):
         return ()
+    from pypinyin import Style, pinyin  # here, not at import: loading its dictionary costs ~0.5 s at start-up
+
     syllables = pinyin(ch, style=Style.TONE3, heteronym=True, errors=lambda _: [])
     parsed = [_parse_syllable(s) for s in (syllables[0] if syllables else []) if s and s.isascii()]
     # A neutral tone is a property of a word in context, never of a character alone: prefer a toned reading.

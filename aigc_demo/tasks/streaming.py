@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,12 +45,14 @@ class _QueueStreamer:
 
 
 def stream_generate(
-    model: Any, inputs: dict, timeout_s: float = 300.0, **generate_kwargs
+    model: Any, inputs: dict, timeout_s: float = 300.0, min_interval_s: float = 0.04, **generate_kwargs
 ) -> Iterator[list[list[int]]]:
     """Yield, after every decoding step, the new token ids generated so far for each output row.
 
     `generate_kwargs` go to `model.generate` unchanged (sampling settings, logits_processor, num_return_sequences...).
     Rows that finished keep their ids; the pad/eos tokens a finished row receives afterwards are not added.
+    The first token is yielded at once; later yields come at most every `min_interval_s` (25 a second reads as smooth
+    streaming), so serving the stream does not compete with the model for the CPU after every token.
     """
     from transformers import StoppingCriteriaList
 
@@ -76,24 +79,38 @@ def stream_generate(
     rows: list[list[int]] | None = None
     finished: list[bool] = []
     first = model.config.is_encoder_decoder  # seq2seq models first "put" the decoder start token
+    last_yield = 0.0
     try:
-        while True:
-            step = q.get(timeout=timeout_s)
-            if step is _DONE:
-                break
-            if first:
-                first = False
-                continue
-            if rows is None:
-                rows = [[] for _ in step]
-                finished = [False] * len(step)
-            for i, token in enumerate(step):
-                if not finished[i]:
-                    if token in eos:
-                        finished[i] = True
-                    else:
-                        rows[i].append(token)
-            yield [list(r) for r in rows]
+        done = False
+        while not done:
+            # One yield per batch of steps: those that arrive within min_interval_s of the last yield, plus whatever
+            # is pending when a slow consumer comes back (it skips intermediate states; generation never waits).
+            steps = [q.get(timeout=timeout_s)]
+            while steps[-1] is not _DONE:
+                remaining = min_interval_s - (time.monotonic() - last_yield)
+                try:
+                    steps.append(q.get(timeout=remaining) if remaining > 0 else q.get_nowait())
+                except queue.Empty:
+                    break
+            if steps[-1] is _DONE:
+                done = True
+                steps.pop()
+            for step in steps:
+                if first:
+                    first = False
+                    continue
+                if rows is None:
+                    rows = [[] for _ in step]
+                    finished = [False] * len(step)
+                for i, token in enumerate(step):
+                    if not finished[i]:
+                        if token in eos:
+                            finished[i] = True
+                        else:
+                            rows[i].append(token)
+            if rows is not None and steps:
+                last_yield = time.monotonic()
+                yield [list(r) for r in rows]
         if error:
             raise error[0]
     finally:

@@ -211,7 +211,7 @@ def _warnings(req: ImageRequest, spec: ModelSpec) -> list[tuple[str, str]]:
 
 
 def generate_images(
-    manager: ModelManager, req: ImageRequest, *, safe_mode: bool | None = None
+    manager: ModelManager, req: ImageRequest, *, safe_mode: bool | None = None, previews: bool = True
 ) -> Iterator[ImageUpdate]:
     """Stream the run for `req` (validated here): step updates with previews, then the labelled PNG-ready images.
 
@@ -237,9 +237,8 @@ def generate_images(
 
         def on_step_end(p, step: int, timestep: Any, callback_kwargs: dict) -> dict:
             latents = callback_kwargs["latents"]
-            events.put(
-                ("step", step + 1, p.num_timesteps, latent_preview(latents[0], pipeline_class, req.width, req.height))
-            )
+            preview = latent_preview(latents[0], pipeline_class, req.width, req.height) if previews else None
+            events.put(("step", step + 1, p.num_timesteps, preview))
             if stop.is_set():
                 p._interrupt = True  # the loop skips the remaining steps
             return callback_kwargs

@@ -424,7 +424,8 @@ def create_api(generate_images: GenerateImagesFn) -> None:
                 num_images,
                 scheduler,
             )
-            with contextlib.closing(generate_images(req)) as updates:
+            # API clients get no previews: they only see the finished images, so the previews would be wasted work.
+            with contextlib.closing(generate_images(req, previews=False)) as updates:
                 for u in updates:
                     progress((u.step, u.total), unit="steps")
                     # A yield per step lets a client's cancel close this generator, which stops the pipeline; the

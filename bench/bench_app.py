@@ -1,0 +1,309 @@
+"""One table of the app's costs, each figure measured side by side with its baseline in the same run.
+
+    python -m bench.bench_app            # full sizes (a few minutes on 2 CPU cores)
+    python -m bench.bench_app --quick    # CI size, under 3 minutes
+
+Rows: start-up (first HTTP 200) vs a bare Gradio app with as many tabs; text tokens/s through the API (streaming)
+vs raw `model.generate` on the same model (twin-sized and GPT-2-124M-sized random weights) and time to first token;
+seconds per image through the API vs the raw diffusers call; aggregate throughput with 1/4/8 concurrent clients;
+peak RSS with every tab used once vs the memory budget. Offline: every model is a random-weight twin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("AIGC_MODELS", "tiny")
+os.environ.setdefault("AIGC_CACHE_DIR", str(ROOT / ".cache"))
+sys.path.insert(0, str(ROOT))
+
+BARE_APP = """
+import gradio as gr
+with gr.Blocks() as demo:
+    for name in ["Text", "Poetry", "News", "Image", "Models"]:
+        with gr.Tab(name):
+            box = gr.Textbox(label=name); gr.Button("Run").click(lambda x: x, box, box)
+demo.launch()
+"""
+
+ROWS: list[tuple[str, str, str, str, str]] = []  # metric, ours, baseline, ratio, target/verdict
+
+
+def row(
+    metric: str,
+    ours: float,
+    baseline: float | None,
+    unit: str,
+    target: str = "",
+    ok: bool | None = None,
+    higher_is_better: bool = False,
+) -> None:
+    ratio = f"{ours / baseline:.2f}×" if baseline else ""
+    verdict = "" if ok is None else ("✓ " if ok else "✗ ") + target
+    ROWS.append((metric, f"{ours:.3g} {unit}", f"{baseline:.3g} {unit}" if baseline else "", ratio, verdict))
+
+
+def time_to_200(cmd: list[str], env: dict) -> float:
+    import httpx
+
+    from tests.reliability.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, **env, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    return time.perf_counter() - start
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd} exited early")
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def bench_startup(repeats: int) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(BARE_APP)
+    ours, bare = [], []
+    for _ in range(repeats):  # interleaved, so drift on a noisy machine hits both alike
+        bare.append(time_to_200([sys.executable, f.name], {}))
+        ours.append(time_to_200([sys.executable, "app.py"], {"AIGC_MODELS": "tiny"}))
+    o, b = statistics.median(ours), statistics.median(bare)
+    row("start-up: first HTTP 200 (median)", o, b, "s", "≤ 1.5× bare Gradio", o <= 1.5 * b)
+
+
+def build_big_text_model(tmp: Path) -> Path:
+    """A GPT-2-124M-shaped model with random weights and the twin's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    from aigc_demo.catalog import get_spec
+    from aigc_demo.twins import ensure_twin
+
+    tok = AutoTokenizer.from_pretrained(ensure_twin(get_spec("gpt2")))
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(
+        GPT2Config(vocab_size=len(tok), bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    )
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    return tmp
+
+
+def stream_timed(client, prompt: str, n: int, model: str) -> tuple[float, float, str]:
+    """(total seconds, seconds to first streamed output, final text) of one greedy /generate_text call."""
+    start = time.perf_counter()
+    job = client.submit(
+        prompt, model=model, max_new_tokens=n, temperature=0, repetition_penalty=1.0, api_name="/generate_text"
+    )
+    first = None
+    while not job.done():
+        if first is None and job.outputs():
+            first = time.perf_counter() - start
+        time.sleep(0.01)  # the client shares this process (and the GIL) with the server: poll gently
+    text = job.result()
+    total = time.perf_counter() - start
+    return total, first if first is not None else total, text
+
+
+def raw_generate_timed(manager, key: str, prompt: str, n: int) -> tuple[float, list[int]]:
+    import torch
+
+    from aigc_demo.tasks.text_generation import build_inputs
+
+    lm = manager.get(key)
+    inputs = build_inputs(lm, prompt)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        out = lm.model.generate(
+            **inputs, do_sample=False, max_new_tokens=n, min_new_tokens=n, pad_token_id=lm.tokenizer.eos_token_id
+        )
+    return time.perf_counter() - start, out[0, inputs["input_ids"].shape[1] :].tolist()
+
+
+def bench_text(client, manager, key: str, label: str, n: int, repeats: int) -> None:
+    """Decoding rate (tokens after the first, per second after the first) and time to first token, API vs raw.
+
+    The API's first token includes HTTP, queueing and the prefill; raw generate's includes only the prefill. Each is
+    reported as its own row, so a fixed request latency is not folded into the streaming rate.
+    """
+    prompt = "The weather today"
+    raw_generate_timed(manager, key, prompt, 4)  # warm-up: load and first-call costs are not what we measure
+    stream_timed(client, prompt, 4, key)
+    api_tps, raw_tps, api_ttft, raw_ttft, api_e2e, raw_e2e = [], [], [], [], [], []
+    for _ in range(repeats):
+        first_raw, _ = raw_generate_timed(manager, key, prompt, 1)
+        seconds, ids = raw_generate_timed(manager, key, prompt, n)
+        raw_tps.append((len(ids) - 1) / (seconds - first_raw))
+        raw_ttft.append(first_raw)
+        raw_e2e.append(len(ids) / seconds)
+        total, first, text = stream_timed(client, prompt, n, key)
+        tokens = min(n, len(manager.get(key).tokenizer(text, add_special_tokens=False)["input_ids"]))
+        api_tps.append((tokens - 1) / (total - first))
+        api_ttft.append(first)
+        api_e2e.append(tokens / total)
+    a, r = statistics.median(api_tps), statistics.median(raw_tps)
+    row(f"text tokens/s after 1st token, {label}", a, r, "tok/s", "≥ 0.9× raw generate", a >= 0.9 * r)
+    row(f"text tokens/s end to end, {label}", statistics.median(api_e2e), statistics.median(raw_e2e), "tok/s")
+    row(f"text time to first token, {label}", statistics.median(api_ttft), statistics.median(raw_ttft), "s")
+
+
+def bench_image(client, manager, size: int, steps: int, repeats: int) -> None:
+    import torch
+
+    pipe = manager.get("sd-turbo").model
+    kwargs = dict(
+        prompt="a lighthouse at dawn", num_inference_steps=steps, guidance_scale=0.0, width=size, height=size
+    )
+    pipe(**kwargs, generator=torch.Generator().manual_seed(0))
+    client.predict(
+        "a lighthouse at dawn",
+        num_inference_steps=steps,
+        guidance_scale=0.0,
+        width=size,
+        height=size,
+        api_name="/generate_image",
+    )
+    api, raw = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pipe(**kwargs, generator=torch.Generator().manual_seed(0))
+        raw.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        client.predict(
+            "a lighthouse at dawn",
+            num_inference_steps=steps,
+            guidance_scale=0.0,
+            width=size,
+            height=size,
+            seed=0,
+            api_name="/generate_image",
+        )
+        api.append(time.perf_counter() - start)
+    a, r = statistics.median(api), statistics.median(raw)
+    row(f"image s/image via API ({size}px, {steps} steps, twin)", a, r, "s", "≤ 1.1× raw pipeline", a <= 1.1 * r)
+
+
+def bench_concurrency(url: str, requests_per_client: int) -> None:
+    from gradio_client import Client
+
+    base = None
+    for clients in (1, 4, 8):
+        done: list[int] = []
+
+        def worker(done: list[int] = done) -> None:
+            c = Client(url, verbose=False, download_files=False)
+            for _ in range(requests_per_client):
+                c.predict("Hello", max_new_tokens=16, temperature=0, api_name="/generate_text")
+                done.append(1)
+            c.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        start = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        rate = len(done) / (time.perf_counter() - start)
+        base = base or rate
+        row(f"throughput, {clients} concurrent client(s)", rate, base, "req/s")
+
+
+def bench_memory() -> None:
+    import psutil
+    from gradio_client import Client
+
+    from tests.reliability.conftest import served_app
+
+    budget = "2GB"
+    with served_app(AIGC_MEMORY_BUDGET=budget) as (url, proc):
+        process = psutil.Process(proc.pid)
+        peak = process.memory_info().rss
+        client = Client(url, verbose=False, download_files=False)
+        article = "The council met on Monday. It approved the budget. Parks get more money. Bridges will be fixed."
+        for name, args, kwargs in [
+            ("/generate_text", ("Hi",), {"max_new_tokens": 16}),
+            ("/write_poem", ("月",), {}),
+            ("/summarize", (article,), {"method": "abstractive", "max_new_tokens": 16}),
+            ("/generate_image", ("a cat",), {"width": 128, "height": 128}),
+        ]:
+            client.predict(*args, api_name=name, **kwargs)
+            peak = max(peak, process.memory_info().rss)
+        status = client.predict(api_name="/model_status")
+        client.close()
+    from aigc_demo.settings import parse_bytes
+
+    limit = parse_bytes(budget)
+    row("peak RSS, every tab used once", peak / 1e9, limit / 1e9, "GB", f"≤ budget {budget}", peak <= limit)
+    row("model memory (manager accounting)", status["used_bytes"] / 1e9, limit / 1e9, "GB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CI size: fewer repeats, shorter runs")
+    args = parser.parse_args()
+    repeats = 2 if args.quick else 5
+    started = time.perf_counter()
+
+    bench_startup(repeats)
+
+    from gradio_client import Client
+
+    from aigc_demo import catalog, loaders
+    from aigc_demo.manager import ModelManager
+    from aigc_demo.ui import build_demo, launch_kwargs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        big = build_big_text_model(Path(tmp))
+        catalog.CATALOG["bench-gpt2-124m"] = dataclasses.replace(catalog.get_spec("gpt2"), key="bench-gpt2-124m")
+
+        def resolve(spec, mode):
+            if spec.key == "bench-gpt2-124m":
+                return loaders.Source(big, True, "benchmark model")
+            return loaders.resolve(spec, "tiny")
+
+        manager = ModelManager(mode="tiny", device="cpu", resolve=resolve)
+        demo = build_demo(manager)
+        _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs())
+        client = Client(url, verbose=False, download_files=False)
+        try:
+            bench_text(client, manager, "gpt2", "twin", 64 if args.quick else 128, repeats)
+            bench_text(client, manager, "bench-gpt2-124m", "GPT-2-124M-sized", 32 if args.quick else 64, repeats)
+            bench_image(client, manager, 256 if args.quick else 512, 2, repeats)
+            bench_concurrency(url, 2 if args.quick else 5)
+        finally:
+            client.close()
+            demo.close()
+    bench_memory()
+
+    width = max(len(r[0]) for r in ROWS)
+    print(f"\n{'metric':<{width}} | {'ours':>12} | {'baseline':>12} | {'ratio':>7} | target")
+    print("-" * (width + 60))
+    for metric, ours, base, ratio, verdict in ROWS:
+        print(f"{metric:<{width}} | {ours:>12} | {base:>12} | {ratio:>7} | {verdict}")
+    print(
+        f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s, "
+        f"{os.cpu_count()} CPUs, twins with random weights)"
+    )
+
+
+if __name__ == "__main__":
+    main()
