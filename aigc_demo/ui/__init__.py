@@ -42,7 +42,6 @@ def bind(task, manager: ModelManager):
 def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind(text_generation.generate, manager)
-    write_poem = bind(poetry.write_poem, manager)
     write_poem_stream = bind(poetry.write_poem_stream, manager)
     summarize = bind(news_summary.summarize, manager)
     summarize_stream = bind(news_summary.summarize_stream, manager)
@@ -70,7 +69,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
             with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models"):
                 models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
         text_generation_tab.create_api(generate)
-        poetry_tab.create_api(write_poem)
+        poetry_tab.create_api(write_poem_stream)
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)

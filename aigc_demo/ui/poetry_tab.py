@@ -16,7 +16,7 @@ from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, t
 from aigc_demo.ui.i18n import t
 
 StreamFn = Callable[..., Iterator[PoemResult]]
-WriteFn = Callable[..., PoemResult]
+WriteFn = Callable[..., Iterator[PoemResult]]
 
 DEFAULT_FORM = "wuyan-jueju"
 DEFAULT_TEMPERATURE = 1.0  # 1.0 = the model's own distribution, < 1 safer, > 1 more surprising
@@ -333,8 +333,8 @@ def create_tab(write_poem_stream: StreamFn) -> None:
     stop_button.click(None, None, None, cancels=[run_event, submit_event, regenerate_event], queue=False)
 
 
-def create_api(write_poem: WriteFn) -> None:
-    """Register /write_poem: the first poem's text."""
+def create_api(write_poem_stream: WriteFn) -> None:
+    """Register /write_poem: the first poem's text, streamed (so that a client's cancel stops the model)."""
 
     def api_write_poem(
         prompt: str,
@@ -364,7 +364,7 @@ def create_api(write_poem: WriteFn) -> None:
             enforce_tone: Chinese forms: make characters 2/4/6 follow the 平仄 pattern
         """
         with user_errors(request):
-            result = write_poem(
+            updates = write_poem_stream(
                 prompt,
                 form,
                 acrostic,
@@ -376,7 +376,9 @@ def create_api(write_poem: WriteFn) -> None:
                 strict_rhyme=strict_rhyme,
                 enforce_tone=enforce_tone,
             )
-            return result.poems[0]
+            with contextlib.closing(updates):
+                for result in updates:
+                    yield result.poems[0]
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)

@@ -301,7 +301,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                         twin_notice(lang, u.is_twin),
                     )
 
-    event = run_button.click(
+    event = gr.on(
+        [run_button.click, prompt.submit],
         run,
         [
             prompt,
@@ -323,29 +324,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
-    submit_event = prompt.submit(
-        run,
-        [
-            prompt,
-            model,
-            max_new_tokens,
-            temperature,
-            top_k,
-            top_p,
-            min_p,
-            typical_p,
-            repetition_penalty,
-            no_repeat_ngram_size,
-            num_candidates,
-            seed,
-            randomize_seed,
-            system_prompt,
-        ],
-        [*candidates, stats, seed, notice],
-        concurrency_id=MODEL_CONCURRENCY_ID,
-        api_visibility="private",
-    )
-    stop_button.click(None, None, None, cancels=[event, submit_event], queue=False)
+    stop_button.click(None, None, None, cancels=[event], queue=False)
 
 
 def create_api(generate: GenerateFn) -> None:
