@@ -1,14 +1,23 @@
-"""The app in a real browser (Playwright driving Debian's chromium): every tab clicked, used and screenshotted.
+"""The app in a real browser (Playwright driving Debian's chromium): every tab clicked, used, stopped and screenshotted.
 
-Screenshots land in artifacts/screenshots/; with AIGC_UPDATE_SCREENSHOTS=1 they also refresh the README's images in
-assets/screenshots/. In CI a missing browser is a failure, never a skip.
+Each task tab is run to the end once, then started on a long run and stopped mid-way with its Stop button. A stop is
+proven twice: in the page (the output freezes before the finished-run markers appear) and in the app, which runs in
+this process: within seconds the worker thread ends and the model is released, after fewer forward passes than a
+finished run needs (counted with a forward pre-hook, as tests/test_text_to_image.py does).
+Then the tab's next run must work. A second browser context in zh-CN checks the Chinese interface.
+
+Screenshots land in artifacts/screenshots/; with AIGC_UPDATE_SCREENSHOTS=1 the ones the README shows are also
+refreshed in assets/screenshots/. In CI a missing browser is a failure, never a skip.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +27,8 @@ from .conftest import ROOT
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_SHOTS = ROOT / "assets" / "screenshots"
+README_NAMES = {"text", "poetry", "news", "image", "models"}  # the screenshots the README shows
+WORKERS = {"aigc-generate", "aigc-summarize", "aigc-image"}  # the app's model worker threads, by name
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +39,7 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def page(app_client):
+def browser():
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -44,20 +55,120 @@ def page(app_client):
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-        page = context.new_page()
-        page.goto(app_client.url)
-        page.get_by_role("tab", name="Text").first.wait_for(timeout=30_000)
-        yield page
+        yield browser
         browser.close()
+
+
+def open_app(browser, url: str, locale: str, first_tab: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("tab", name=first_tab).first.wait_for(timeout=30_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_client):
+    page = open_app(browser, app_client.url, "en-US", "Text")
+    yield page
+    page.context.close()
 
 
 def shot(page, name: str) -> None:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.getenv("AIGC_UPDATE_SCREENSHOTS"):
+    if os.getenv("AIGC_UPDATE_SCREENSHOTS") and name in README_NAMES:
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, README_SHOTS / path.name)
+
+
+def visible(locator):
+    """The one match on the current tab: the other tabs hold controls with the same labels."""
+    return locator.filter(visible=True).first
+
+
+def slider_box(page, label: str):
+    """A slider's number box: gradio labels it "number input for <label>"."""
+    return visible(page.get_by_label(f"number input for {label}", exact=True))
+
+
+def open_advanced(page, slider: str) -> None:
+    """Open the current tab's "Advanced settings" (gradio renders its contents on first opening) at `slider`."""
+    from playwright.sync_api import expect
+
+    if not page.get_by_label(f"number input for {slider}", exact=True).filter(visible=True).count():
+        visible(page.get_by_role("button", name="Advanced settings")).click()
+    expect(slider_box(page, slider)).not_to_have_value("")
+
+
+def settle(page) -> None:
+    """Give the page two animation frames to take in what was just typed."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def set_slider(page, label: str, value: int) -> None:
+    """Type `value` into a slider's number box and leave it (the blur commits it), until the box keeps it.
+
+    Typed and left at once, right after "Advanced settings" first opened, a value was once put back to the old one;
+    so the page settles between typing and leaving, and a value put back is typed again.
+    """
+    box = slider_box(page, label)
+    for _ in range(3):
+        box.fill(str(value))
+        settle(page)
+        box.press("Tab")
+        settle(page)
+        if box.input_value() == str(value):
+            return
+    raise AssertionError(f"the {label} slider does not keep {value}: it shows {box.input_value()}")
+
+
+@contextlib.contextmanager
+def forward_passes(manager, key: str, delay_s: float = 0.0):
+    """Count `key`'s forward passes (a diffusion model's: its UNet's denoising steps) while the block runs.
+
+    `delay_s` lengthens each pass, for a twin that would otherwise finish before a click can reach the Stop button; the
+    stop path (generator closed, stop event, StoppingCriteria, thread joined) is the app's own either way.
+    """
+    model = manager.get(key).model
+    module = getattr(model, "unet", model)
+    calls: list[float] = []
+
+    def hook(_module, _args) -> None:  # returns None: the inputs go on unchanged
+        calls.append(time.monotonic())
+        if delay_s:
+            time.sleep(delay_s)
+
+    handle = module.register_forward_pre_hook(hook)
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+def wait_until_stopped(manager, key: str, within_s: float) -> float:
+    """Poll the app until no model worker thread is alive and `key` is no longer in use; the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < within_s:
+        busy = any(m["key"] == key and m["in_use"] for m in manager.status()["loaded"])
+        workers = [t for t in threading.enumerate() if t.name in WORKERS and t.is_alive()]
+        if not busy and not workers:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{key} still running {within_s:.0f} s after Stop: {manager.status()['loaded']}")
+
+
+def prose(page, elem_id: str):
+    """A Markdown component's own text, without the status overlay gradio lays over it while (or after) it runs."""
+    return page.locator(f"#{elem_id} [data-testid='markdown']")
+
+
+def assert_frozen(locator, read, seconds: float = 1.5):
+    """After the app has stopped, nothing more may arrive in the page: the value now equals the value later."""
+    before = read(locator)
+    locator.page.wait_for_timeout(seconds * 1000)
+    assert read(locator) == before
+    return before
 
 
 def test_text_tab(page):
@@ -71,6 +182,39 @@ def test_text_tab(page):
     expect(page.locator("#text-stats")).to_contain_text("AI-generated")
     expect(page.locator("#text-notice")).to_contain_text("Offline stand-in")
     shot(page, "text")
+
+
+def test_text_stop_mid_run(page, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.catalog import default_model
+
+    manager, key = app_client.manager, default_model("text-generation")
+    page.get_by_role("tab", name="Text").first.click()
+    open_advanced(page, "max_new_tokens")
+    set_slider(page, "max_new_tokens", 1000)  # 4 x 1000 tokens: seconds even for the twin
+    set_slider(page, "Candidates", 4)
+    page.locator("#text-prompt textarea").fill("Tell me a very long story about a lighthouse keeper.")
+    output, stats = page.locator("#text-output-0 textarea"), prose(page, "text-stats")
+    with forward_passes(manager, key) as passes:
+        page.locator("#text-run").click()
+        expect(output).not_to_have_value("", timeout=30_000)  # streaming has begun
+        expect(stats).to_contain_text("Generating…")
+        page.locator("#text-stop").click()
+        wait_until_stopped(manager, key, within_s=5)
+        stopped_after = len(passes)
+    assert 0 < stopped_after < 1000, f"{stopped_after} forward passes: a finished run makes 1000 (one per token)"
+    text = assert_frozen(output, lambda box: box.input_value())
+    assert text
+    expect(stats).to_contain_text("Generating…")  # a finished run replaces this with its tokens/s
+    expect(stats).not_to_contain_text("tokens/s")
+    shot(page, "text-stopped")
+
+    set_slider(page, "max_new_tokens", 20)
+    set_slider(page, "Candidates", 1)
+    page.locator("#text-run").click()
+    expect(stats).to_contain_text("tokens/s", timeout=30_000)
+    expect(output).not_to_have_value(text)
 
 
 def test_poetry_tab(page):
@@ -99,6 +243,43 @@ def test_poetry_tab(page):
     expect(poem).to_have_value(re.compile("^" + re.escape(first.splitlines()[0]) + "\n秋"))
     expect(checker).to_contain_text("follows the form", timeout=30_000)
     shot(page, "poetry")
+
+
+def test_poetry_stop_mid_run(page, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.tasks.poetry import default_model
+
+    manager, key = app_client.manager, default_model("qiyan-lushi")
+    page.get_by_role("tab", name="Poetry").first.click()
+    page.locator("#poem-prompt textarea").fill("明月")
+    page.locator("#poem-acrostic textarea").fill("")
+    page.locator("#poem-form input").click()
+    page.get_by_role("option", name="七言律诗").click()
+    expect(page.locator("#poem-form-help")).to_contain_text("8 lines of 7")
+    visible(page.get_by_label("Follow the tone pattern 平仄 (Chinese)")).check()
+    set_slider(page, "Poems to write", 4)
+    poem, stats = page.locator("#poem-output textarea"), page.locator("#poem-stats")
+    # Four 七言律诗 take the twin 64 forward passes (one per character, the four poems side by side) in about half a
+    # second: too quick to click Stop in. 0.1 s a pass stretches the run to about 7 s.
+    with forward_passes(manager, key, delay_s=0.1) as passes:
+        page.locator("#poem-run").click()
+        expect(poem).not_to_have_value("", timeout=30_000)
+        expect(stats).to_contain_text("Writing…")
+        page.locator("#poem-stop").click()
+        wait_until_stopped(manager, key, within_s=5)
+        stopped_after = len(passes)
+    assert 0 < stopped_after < 64, f"{stopped_after} forward passes: four finished 七言律诗 take 64"
+    text = assert_frozen(poem, lambda box: box.input_value())
+    assert 0 < len(text.replace("\n", "")) < 64, text  # 8 lines of 7 characters and their punctuation
+    expect(page.locator("#poem-check-0")).not_to_contain_text("Form check")  # the checker runs on finished poems
+    expect(stats).to_contain_text("Writing…")
+    shot(page, "poetry-stopped")
+
+    page.locator("#poem-run").click()
+    expect(poem).to_have_value(re.compile(r"^(.{7}[，。]\n?){8}$"), timeout=30_000)
+    expect(page.locator("#poem-check-0")).to_contain_text("Form check", timeout=30_000)
+    expect(stats).to_contain_text("AI-generated")
 
 
 def test_news_tab(page):
@@ -135,6 +316,60 @@ def test_news_tab_abstractive_with_a_reference(page):
     shot(page, "news-abstractive")
 
 
+LONG_ARTICLE = " ".join(
+    f"On day {i} the council of Harbourton met again to discuss the budget for its parks, libraries and bridges."
+    for i in range(1, 301)
+)  # about 30,000 characters: distilbart's window takes a tenth of it, so it is summarised part by part
+
+
+def test_news_stop_mid_run(page, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.tasks.news_summary import AUTO, pick_model
+
+    manager, key = app_client.manager, pick_model(AUTO, "en")
+    page.get_by_role("tab", name="News summary").first.click()
+    page.get_by_text("Abstractive (an AI model rewrites)").click()
+    set_slider(page, "min_new_tokens", 30)
+    set_slider(page, "max_new_tokens", 142)
+    page.locator("#news-article textarea").fill(LONG_ARTICLE)
+    summary, stats = page.locator("#news-output textarea"), prose(page, "news-stats")
+    for toast in page.get_by_test_id("toast-close").filter(visible=True).all():
+        toast.click()  # the last test's warning, so that the screenshot shows only this run
+    encoder = manager.get(key).model.get_encoder()  # a seq2seq model: one encoder pass per generate()
+    calls: list[int] = []  # one encoder call per generate(): per part summarised, then per combination
+
+    def count(_module, _args) -> None:
+        calls.append(1)
+
+    handle = encoder.register_forward_pre_hook(count)
+    try:
+        page.locator("#news-run").click()
+        # Part 2 or later: the model has finished a part, and the parts take seconds (whichever the poll sees first).
+        expect(stats).to_contain_text(re.compile(r"part ([2-9]|\d\d+) of \d+"), timeout=60_000)
+        page.locator("#news-stop").click()
+        wait_until_stopped(manager, key, within_s=10)
+        parts_done = len(calls)
+    finally:
+        handle.remove()
+    progress = assert_frozen(stats, lambda md: md.inner_text())
+    done, total = map(int, re.search(r"part (\d+) of (\d+)", progress).groups())
+    assert total >= 4, progress
+    assert 2 <= done < total, progress
+    assert 0 < parts_done < total + 1, f"{parts_done} model calls: a finished run makes {total} and then combines them"
+    expect(summary).to_have_value("")
+    expect(stats).not_to_contain_text("Compression")
+    shot(page, "news-stopped")
+
+    page.locator("#news-article textarea").fill(
+        "The city council approved a new budget on Monday. It adds money for parks and libraries. "
+        "Officials said the plan would also repair three bridges. The budget takes effect next month."
+    )
+    page.locator("#news-run").click()
+    expect(stats).to_contain_text("may contain mistakes", timeout=60_000)
+    expect(summary).not_to_have_value("")
+
+
 def test_image_tab(page):
     from playwright.sync_api import expect
 
@@ -143,6 +378,41 @@ def test_image_tab(page):
     page.locator("#image-run").click()
     expect(page.locator("#image-output img").first).to_be_visible(timeout=60_000)
     shot(page, "image")
+
+
+def test_image_stop_mid_run(page, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.catalog import default_model
+
+    manager, key = app_client.manager, default_model("text-to-image")
+    page.get_by_role("tab", name="Image").first.click()
+    gallery = page.locator("#image-output img")
+    before = gallery.count()  # the session's images so far
+    page.locator("#image-prompt textarea").fill("a harbour at night, oil painting")
+    open_advanced(page, "num_inference_steps")
+    set_slider(page, "num_inference_steps", 4)
+    set_slider(page, "Number of images", 2)  # 8 denoising steps at 512 x 512: tens of seconds for the twin on a CPU
+    status = prose(page, "image-status")
+    with forward_passes(manager, key) as steps:
+        page.locator("#image-run").click()
+        expect(status).to_contain_text(re.compile(r"step [1-7] of 8"), timeout=60_000)
+        expect(page.locator("#image-preview img")).to_be_visible()  # the live preview of the first steps
+        page.locator("#image-stop").click()
+        expect(status).to_contain_text("Stopped.")
+        wait_until_stopped(manager, key, within_s=30)
+        stopped_after = len(steps)
+    assert 0 < stopped_after < 8, f"{stopped_after} denoising steps: a finished run makes 8"
+    assert_frozen(status, lambda md: md.inner_text())
+    expect(status).to_contain_text("Stopped.")
+    assert gallery.count() == before  # no finished image joined the session gallery
+    shot(page, "image-stopped")
+
+    set_slider(page, "num_inference_steps", 1)
+    set_slider(page, "Number of images", 1)
+    page.locator("#image-run").click()
+    expect(status).to_contain_text("seed", timeout=60_000)
+    expect(gallery).to_have_count(before + 1)
 
 
 def test_models_tab(page):
@@ -164,3 +434,21 @@ def test_empty_prompt_shows_a_clear_error_and_the_app_stays_up(page):
     page.locator("#text-prompt textarea").fill("Hello again")
     page.locator("#text-run").click()
     expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=30_000)
+
+
+def test_chinese_locale(browser, app_client):
+    from playwright.sync_api import expect
+
+    page = open_app(browser, app_client.url, "zh-CN", "文本生成")
+    try:
+        for name in ("文本生成", "诗词", "新闻摘要", "文生图", "模型"):
+            expect(page.get_by_role("tab", name=name).first).to_be_visible()
+        expect(page.locator("#text-run")).to_have_text("生成")
+        expect(page.locator("#text-stop")).to_have_text("停止")
+        page.locator("#text-prompt textarea").fill("讲一个关于小狐狸和月亮的睡前故事。")
+        page.locator("#text-run").click()
+        # Messages written at run time follow the browser's language as well.
+        expect(page.locator("#text-stats")).to_contain_text("词元/秒", timeout=30_000)
+        shot(page, "text-zh")
+    finally:
+        page.context.close()
