@@ -253,6 +253,29 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     twin_notice(lang, result.is_twin),
                 )
 
+    def write(
+        request, regenerate_from, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone
+    ):
+        """Both buttons: new poems, or with regenerate_from = (poem 1, N) poems that keep poem 1's lines before N."""
+        with user_errors(request) as lang:
+            kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
+            seed_used = resolve_seed(seed_value, bool(randomize))
+            updates = write_poem_stream(
+                prompt_text,
+                form_key,
+                heads,
+                key,
+                temp,
+                k,
+                p,
+                seed_used,
+                strict_rhyme=bool(strict),
+                enforce_tone=bool(tone),
+                num_candidates=n,
+                fixed_lines=kept,
+            )
+            yield from stream(lang, updates)
+
     def run(
         prompt_text,
         form_key,
@@ -268,22 +291,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         tone,
         request: gr.Request = None,
     ):
-        with user_errors(request) as lang:
-            seed_used = resolve_seed(seed_value, bool(randomize))
-            updates = write_poem_stream(
-                prompt_text,
-                form_key,
-                heads,
-                key,
-                temp,
-                k,
-                p,
-                seed_used,
-                strict_rhyme=bool(strict),
-                enforce_tone=bool(tone),
-                num_candidates=n,
-            )
-            yield from stream(lang, updates)
+        yield from write(
+            request, None, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone
+        )
 
     def regenerate(
         first_poem,
@@ -302,24 +312,22 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         tone,
         request: gr.Request = None,
     ):
-        with user_errors(request) as lang:
-            kept = lines_before(first_poem, form_key, line)
-            seed_used = resolve_seed(seed_value, bool(randomize))
-            updates = write_poem_stream(
-                prompt_text,
-                form_key,
-                heads,
-                key,
-                temp,
-                k,
-                p,
-                seed_used,
-                strict_rhyme=bool(strict),
-                enforce_tone=bool(tone),
-                num_candidates=n,
-                fixed_lines=kept,
-            )
-            yield from stream(lang, updates)
+        yield from write(
+            request,
+            (first_poem, line),
+            prompt_text,
+            form_key,
+            heads,
+            key,
+            temp,
+            k,
+            p,
+            n,
+            seed_value,
+            randomize,
+            strict,
+            tone,
+        )
 
     settings_inputs = [
         prompt, form, acrostic, model, temperature, top_k, top_p, num_candidates, seed, randomize_seed,
@@ -327,10 +335,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
     ]  # fmt: skip
     outputs = [*poems, *checks, stats, seed, notice]
     common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
-    run_event = run_button.click(run, settings_inputs, outputs, **common)
-    submit_event = prompt.submit(run, settings_inputs, outputs, **common)
+    run_event = gr.on([run_button.click, prompt.submit], run, settings_inputs, outputs, **common)
     regenerate_event = regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common)
-    stop_button.click(None, None, None, cancels=[run_event, submit_event, regenerate_event], queue=False)
+    stop_button.click(None, None, None, cancels=[run_event, regenerate_event], queue=False)
 
 
 def create_api(write_poem_stream: WriteFn) -> None:
