@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -22,6 +21,7 @@ from aigc_demo.ui.news_summary_views import (
     stats_text,
     support_text,
 )
+from aigc_demo.ui.stopping import Stopper, stopped_note
 
 SummarizeStream = Callable[..., Iterator[Progress | SummaryResult]]
 DEFAULT_MIN_NEW_TOKENS = 30  # tokens; a shorter abstractive summary rarely says anything
@@ -40,6 +40,7 @@ ABSTRACTIVE_HELP = (
 
 def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], FetchedArticle] = fetch_article) -> None:
     """Build the tab inside the current Blocks; `summarize_stream` is the task, `fetch` reads an article URL."""
+    stopper = Stopper()
     with gr.Row():
         with gr.Column(scale=1):
             with gr.Row(equal_height=True):
@@ -228,13 +229,19 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
             blank = ("", "", "", "", "", "")
             yield blank
             events = summarize_stream(text, method_key, model_key, mnt, sentences, min_nt, reference_text)
-            with contextlib.closing(events):
-                for event in events:
+            step, result = None, None
+            with stopper.run(request) as current:
+                for event in current.follow(events):
                     if isinstance(event, Progress):
+                        step = event
                         progress((event.done, event.total), desc=event.message(lang))
                         yield gr.skip(), f"⏳ {event.message(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
                     else:
                         result = event
+            if result is None:  # stopped: say where, and leave the article as it is
+                where = f" ({step.message(lang)})" if step else ""
+                yield gr.skip(), stopped_note(lang, kept=False) + where, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
             warn(lang, result.warnings)
             yield (
                 result.summary,
@@ -245,14 +252,15 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                 twin_notice(lang, result.is_twin),
             )
 
-    event = run_button.click(
+    stopper.attach([run_button.click], stop_button)
+    run_button.click(
         run,
         [article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference],
         [summary, stats, scores, support, highlight, notice],
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
-    stop_button.click(None, None, None, cancels=[event, *fetch_events], queue=False)
+    stop_button.click(None, None, None, cancels=fetch_events, queue=False)  # a fetch streams nothing: cancel it
 
 
 def create_api(summarize: Callable[..., str]) -> None:

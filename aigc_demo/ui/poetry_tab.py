@@ -14,6 +14,7 @@ from aigc_demo.tasks.poetry_forms import FORMS, get_form
 from aigc_demo.tasks.validation import resolve_seed
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.stopping import Stopper, stopped_note
 
 StreamFn = Callable[..., Iterator[PoemResult]]
 WriteFn = Callable[..., Iterator[PoemResult]]
@@ -70,6 +71,7 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
 
 def create_tab(write_poem_stream: StreamFn) -> None:
     """Build the tab inside the current Blocks; `write_poem_stream` is the task (tasks.poetry.write_poem_stream)."""
+    stopper = Stopper()
     with gr.Row():
         with gr.Column(scale=3):
             prompt = gr.Textbox(
@@ -232,26 +234,35 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         api_visibility="private",
     )
 
-    def stream(lang: str, updates: Iterator[PoemResult]):
-        warned = False
-        with contextlib.closing(updates):
-            for result in updates:
+    def row(lang: str, result: PoemResult, status: str) -> tuple:
+        texts = result.poems + [""] * (settings.MAX_CANDIDATES - len(result.poems))
+        return (
+            *texts,
+            *(checker_markdown(lang, result, i) for i in range(settings.MAX_CANDIDATES)),
+            status,
+            result.seed,
+            twin_notice(lang, result.is_twin),
+        )
+
+    def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult]):
+        warned, last = False, None
+        with stopper.run(request) as current:
+            for last in current.follow(updates):
                 if not warned:
-                    warn(lang, result.warnings)
+                    warn(lang, last.warnings)
                     warned = True
-                texts = result.poems + [""] * (settings.MAX_CANDIDATES - len(result.poems))
                 status = (
-                    ai_label(lang, result.model, tr(lang, f"seed {result.seed}", f"种子 {result.seed}"))
-                    if result.done
+                    ai_label(lang, last.model, tr(lang, f"seed {last.seed}", f"种子 {last.seed}"))
+                    if last.done
                     else tr(lang, "Writing…", "写作中……")
                 )
-                yield (
-                    *texts,
-                    *(checker_markdown(lang, result, i) for i in range(settings.MAX_CANDIDATES)),
-                    status,
-                    result.seed,
-                    twin_notice(lang, result.is_twin),
-                )
+                yield row(lang, last, status)
+            if current.stopped:
+                status = stopped_note(lang) + "  \n" + ai_label(lang, last.model if last else key)
+                if last is None:  # stopped before the first line: the poems on screen stay as they are
+                    yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), status, gr.skip(), gr.skip()
+                else:
+                    yield row(lang, last, status)
 
     def write(
         request, regenerate_from, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone
@@ -274,7 +285,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 num_candidates=n,
                 fixed_lines=kept,
             )
-            yield from stream(lang, updates)
+            yield from stream(lang, request, key, updates)
 
     def run(
         prompt_text,
@@ -335,9 +346,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
     ]  # fmt: skip
     outputs = [*poems, *checks, stats, seed, notice]
     common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
-    run_event = gr.on([run_button.click, prompt.submit], run, settings_inputs, outputs, **common)
-    regenerate_event = regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common)
-    stop_button.click(None, None, None, cancels=[run_event, regenerate_event], queue=False)
+    stopper.attach([run_button.click, prompt.submit, regenerate_button.click], stop_button)
+    gr.on([run_button.click, prompt.submit], run, settings_inputs, outputs, **common)
+    regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common)
 
 
 def create_api(write_poem_stream: WriteFn) -> None:

@@ -21,19 +21,10 @@ from aigc_demo.ui.common import (
     warn,
 )
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.stopping import Stopper, stopped_note
 
 GenerateFn = Callable[..., Iterator[TextUpdate]]
 
-EXAMPLE_LABELS = [
-    "📰 News (EN)",
-    "📣 Ad copy (EN)",
-    "📖 Story (EN)",
-    "🛍️ Product (EN)",
-    "📰 新闻 (中文)",
-    "📣 广告 (中文)",
-    "📖 故事 (中文)",
-    "🛍️ 产品 (中文)",
-]
 EXAMPLE_LABELS = [
     "📰 News (EN)",
     "📣 Ad copy (EN)",
@@ -80,6 +71,7 @@ def stats_text(lang: str, u: TextUpdate) -> str:
 
 def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
     """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact)."""
+    stopper = Stopper()
     specs = models_for("text-generation")
     with gr.Row():
         with gr.Column(scale=3):
@@ -286,23 +278,24 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 num_candidates=n,
             )
             n_boxes = settings.MAX_CANDIDATES
-            with contextlib.closing(generate(prompt_text, key, params, seed_used, system)) as updates:
+            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
+            with stopper.run(request) as current:
                 warned = False
-                for u in updates:
+                for u in current.follow(generate(prompt_text, key, params, seed_used, system)):
                     if not warned:
                         warn(lang, u.warnings)
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
-                    yield (
-                        *texts[:n_boxes],
-                        stats_text(lang, u) + "  \n" + label,
-                        u.seed,
-                        twin_notice(lang, u.is_twin),
-                    )
+                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
+                    yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
+                if current.stopped:
+                    yield *shown[0], stopped_note(lang) + "  \n" + ai_label(lang, key), *shown[1:]
 
-    event = gr.on(
-        [run_button.click, prompt.submit],
+    triggers = [run_button.click, prompt.submit]
+    stopper.attach(triggers, stop_button)
+    gr.on(
+        triggers,
         run,
         [
             prompt,
@@ -324,7 +317,6 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
-    stop_button.click(None, None, None, cancels=[event], queue=False)
 
 
 def create_api(generate: GenerateFn) -> None:

@@ -17,7 +17,7 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.tasks.validation import resolve_seed
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, user_lang, warn
+from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -31,6 +31,7 @@ from aigc_demo.ui.image_controls import (
     size_for,
     status_text,
 )
+from aigc_demo.ui.stopping import Stopper, stopped_note
 
 GenerateImagesFn = Callable[[ImageRequest], Iterator[ImageUpdate]]
 TranslateFn = Callable[[str], Translation]
@@ -42,6 +43,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
     """Build the tab inside the current Blocks; `generate_images` streams a run, `translate` gives English."""
     default = default_model("text-to-image")
     spec = get_spec(default)
+    stopper = Stopper()
     d = spec.defaults
     width0, height0 = size_for("1:1", base_size(spec))
     with gr.Row():
@@ -281,8 +283,9 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             history = list(history or [])[:HISTORY_SIZE]
             # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
-            with contextlib.closing(generate_images(req)) as updates:
-                for u in updates:
+            shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
+            with stopper.run(request) as current:
+                for u in current.follow(generate_images(req)):
                     if u.step == 1 and not u.images:
                         warn(lang, u.warnings)
                     progress((u.step, u.total), desc=tr(lang, "Drawing", "绘制中"), unit="steps")
@@ -291,17 +294,20 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         for i in range(len(u.images))
                     ]
                     finished = list(zip(reversed(u.images), reversed(captions), strict=True))
-                    shown = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
+                    picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
                     if u.preview is None and u.images:
-                        shown = u.images[0 if u.done else -1]
-                    yield (
-                        shown,
+                        picture = u.images[0 if u.done else -1]
+                    shown = (
+                        picture,
                         (finished + history)[:HISTORY_SIZE],
                         status_text(lang, key, u),
                         twin_notice(lang, u.is_twin),
                         u.seed,
                         u.seed,
                     )
+                    yield shown
+                if current.stopped:  # finished images are already in the gallery; the preview shows the last step
+                    yield *shown[:2], stopped_note(lang), *shown[3:]
 
     inputs = [
         prompt,
@@ -319,28 +325,16 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         gallery,
     ]
     outputs = [preview, gallery, status, notice, seed, last_seed]
-    events = [
-        trigger(
-            run,
-            inputs,
-            outputs,
-            concurrency_id=MODEL_CONCURRENCY_ID,
-            api_visibility="private",
-            show_progress_on=[gallery],
-        )
-        for trigger in (run_button.click, prompt.submit)
-    ]
-
-    def stopped(request: gr.Request = None) -> str:
-        return tr(user_lang(request), "Stopped.", "已停止。")
-
-    stop_button.click(
-        stopped,
-        None,
-        status,
-        cancels=events,
-        queue=False,
+    triggers = [run_button.click, prompt.submit]
+    stopper.attach(triggers, stop_button)
+    gr.on(
+        triggers,
+        run,
+        inputs,
+        outputs,
+        concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
+        show_progress_on=[gallery],
     )
 
     def restore(history, evt: gr.SelectData, request: gr.Request = None):

@@ -1,0 +1,168 @@
+"""The Stop button: a cooperative stop that ends a run the way a finished run ends.
+
+Why not gradio's `cancels=`: a cancel cuts the server's stream while its last chunks are still on their way, and the
+browser then fails on a chunk for a run it has already dropped. About one stopped run in ten (more with several
+outputs streaming) came back with red "Error" badges over every output and the text the user had so far wiped.
+
+Here Stop only raises a flag. The run's handler drives its task in a worker thread (`Run.follow`), so it sees the flag
+within `POLL_S` even while a step or a model load is still running; it stops reading, says "Stopped" and keeps what it
+made, and its last update reaches the browser as an ordinary result. The worker closes the task after the step it is
+in, which stops the model (see `tasks.streaming`). A Stop that comes while the run is still waiting in the queue is kept
+for it: the run then ends as soon as it starts, before any model is loaded.
+
+A session's pending Stop is cleared when its next run is submitted (the `arm` event on the same triggers), so a Stop
+clicked when nothing runs never reaches a later run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from aigc_demo.ui.common import tr
+
+T = TypeVar("T")
+POLL_S = 0.05  # how soon a waiting run notices Stop
+PENDING_TTL_S = 3600.0  # a queued run's Stop is kept this long at most
+
+_ITEM, _END, _ERROR = "item", "end", "error"
+
+
+class Run:
+    """One run of a tab's task in one browser session."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()  # the user pressed Stop
+        self._quit = threading.Event()  # the worker should stop pulling: Stop, or the handler went away
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._quit.set()
+
+    def follow(self, updates: Iterator[T]) -> Iterator[T]:
+        """Yield `updates` until they end, or until Stop: then return at once, with no error.
+
+        The updates are pulled one at a time by a worker thread (one ahead of the consumer at most), which closes them
+        when they end, when Stop is pressed, or when this generator is closed (a browser that went away). Errors the
+        task raises are raised here. The caller must not close `updates` itself: the worker may be inside it.
+        """
+        handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+        quit_ = self._quit
+
+        def offer(kind: str, value: Any = None) -> bool:
+            while not quit_.is_set():
+                try:
+                    handoff.put((kind, value), timeout=POLL_S)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def pump() -> None:
+            try:
+                for item in updates:
+                    if quit_.is_set() or not offer(_ITEM, item):
+                        return
+                offer(_END)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+                offer(_ERROR, exc)
+            finally:
+                close = getattr(updates, "close", None)
+                if close is not None:
+                    close()
+
+        if self._quit.is_set():  # stopped while queued: the task never starts
+            return
+        # The worker runs in a copy of this context, where gradio keeps the request's progress tracker.
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name="aigc-run", daemon=True)
+        worker.start()
+        try:
+            while not quit_.is_set():
+                try:
+                    kind, value = handoff.get(timeout=POLL_S)
+                except queue.Empty:
+                    continue
+                if kind == _END:
+                    return
+                if kind == _ERROR:
+                    raise value
+                yield value
+        finally:
+            quit_.set()
+
+
+class Stopper:
+    """Stop for one tab, across browser sessions: `attach` wires the buttons, the handler wraps its run in `run`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[str, list[Run]] = {}
+        self._pending: dict[str, float] = {}  # session -> when Stop was pressed with no run started yet
+
+    def attach(self, triggers: Sequence[Any], stop_button: gr.Button) -> None:
+        """Register `arm` on the run's triggers and `stop` on the button; both answer at once, outside the queue.
+
+        Call before registering the run itself on the same triggers, so that the browser sends `arm` first.
+        """
+        quiet = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        gr.on(list(triggers), self.arm, None, None, **quiet)
+        stop_button.click(self.stop, None, None, **quiet)
+
+    def arm(self, request: gr.Request = None) -> None:
+        """A run is being submitted: forget an earlier Stop that found nothing to stop."""
+        session = _session(request)
+        with self._lock:
+            self._pending.pop(session, None)
+
+    def stop(self, request: gr.Request = None) -> None:
+        """Stop the session's runs; with none started yet, the one waiting in the queue stops when it starts."""
+        session = _session(request)
+        now = time.monotonic()
+        with self._lock:
+            runs = list(self._active.get(session, ()))
+            if not runs:
+                self._pending = {s: t for s, t in self._pending.items() if now - t < PENDING_TTL_S}
+                self._pending[session] = now
+        for run in runs:
+            run.stop()
+
+    @contextlib.contextmanager
+    def run(self, request: gr.Request | None) -> Iterator[Run]:
+        """A run for the handler's duration, stopped already if Stop was pressed while it waited in the queue."""
+        session = _session(request)
+        current = Run()
+        with self._lock:
+            if self._pending.pop(session, None) is not None:
+                current.stop()
+            self._active.setdefault(session, []).append(current)
+        try:
+            yield current
+        finally:
+            with self._lock:
+                runs = self._active.get(session, [])
+                if current in runs:
+                    runs.remove(current)
+                if not runs:
+                    self._active.pop(session, None)
+
+
+def stopped_note(lang: str, kept: bool = True) -> str:
+    """What a stopped run says where its statistics would be; `kept`: it shows what it made before Stop."""
+    if kept:
+        return tr(lang, "⏹ **Stopped.** What was made so far is kept.", "⏹ **已停止。** 已生成的内容都保留着。")
+    return tr(lang, "⏹ **Stopped.**", "⏹ **已停止。**")
+
+
+def _session(request: gr.Request | None) -> str:
+    return (getattr(request, "session_hash", None) or "") if request is not None else ""
