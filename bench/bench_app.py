@@ -29,6 +29,8 @@ os.environ.setdefault("AIGC_MODELS", "tiny")
 os.environ.setdefault("AIGC_CACHE_DIR", str(ROOT / ".cache"))
 sys.path.insert(0, str(ROOT))
 
+import aigc_demo  # noqa: E402, F401 - first, as in app.py: its process settings (malloc arena, OpenMP) precede threads
+
 BARE_APP = """
 import gradio as gr
 with gr.Blocks() as demo:
@@ -49,10 +51,14 @@ def row(
     target: str = "",
     ok: bool | None = None,
     higher_is_better: bool = False,
+    ratio: float | None = None,
 ) -> None:
-    ratio = f"{ours / baseline:.2f}×" if baseline else ""
+    """One table row; `ratio` defaults to ours / baseline (give it when it is a median of paired ratios)."""
+    if ratio is None and baseline:
+        ratio = ours / baseline
+    shown = f"{ratio:.2f}×" if ratio is not None else ""
     verdict = "" if ok is None else ("✓ " if ok else "✗ ") + target
-    ROWS.append((metric, f"{ours:.3g} {unit}", f"{baseline:.3g} {unit}" if baseline else "", ratio, verdict))
+    ROWS.append((metric, f"{ours:.3g} {unit}", f"{baseline:.3g} {unit}" if baseline else "", shown, verdict))
 
 
 def time_to_200(cmd: list[str], env: dict) -> float:
@@ -218,34 +224,64 @@ def build_big_image_pipeline(tmp: Path) -> Path:
     return tmp
 
 
-def bench_image(client, manager, key: str, label: str, size: int, steps: int, repeats: int) -> None:
+def http_generate_image(url: str, data: list) -> None:
+    """/generate_image the way curl or a browser calls it: POST the inputs, read the event stream to its end.
+
+    gradio_client waits up to 50 ms between polls of the messages it has received, so a plain HTTP client shows what
+    the server itself adds.
+    """
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=600) as http:
+        event_id = http.post("gradio_api/call/generate_image", json={"data": data}).json()["event_id"]
+        with http.stream("GET", f"gradio_api/call/generate_image/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: error"):
+                    raise RuntimeError(f"/generate_image failed: {line}")
+                if line.startswith("event: complete"):
+                    return
+    raise RuntimeError("/generate_image ended without a result")
+
+
+def paired(repeats: int, **calls) -> dict[str, list[float]]:
+    """Seconds per call, the calls taking turns and the order flipped every round, so drift hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for i in range(repeats):
+        for name in list(calls) if i % 2 == 0 else list(reversed(calls)):
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def bench_image(client, url: str, manager, key: str, label: str, size: int, steps: int, repeats: int) -> None:
+    """Seconds per image via gradio_client and via plain HTTP vs the raw pipeline call, as medians of paired ratios."""
     import torch
 
     pipe = manager.get(key).model
-    kwargs = dict(
-        prompt="a lighthouse at dawn", num_inference_steps=steps, guidance_scale=0.0, width=size, height=size
-    )
-    api_kwargs = dict(
-        model=key,
-        num_inference_steps=steps,
-        guidance_scale=0.0,
-        width=size,
-        height=size,
-        seed=0,
-        api_name="/generate_image",
-    )
-    pipe(**kwargs, generator=torch.Generator().manual_seed(0))  # warm-up
-    client.predict("a lighthouse at dawn", **api_kwargs)
-    api, raw = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        pipe(**kwargs, generator=torch.Generator().manual_seed(0))
-        raw.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        client.predict("a lighthouse at dawn", **api_kwargs)
-        api.append(time.perf_counter() - start)
-    a, r = statistics.median(api), statistics.median(raw)
-    row(f"image s/image via API, {label} ({size}px, {steps} steps)", a, r, "s", "≤ 1.1× raw pipeline", a <= 1.1 * r)
+    prompt = "a lighthouse at dawn"
+    kwargs = dict(prompt=prompt, num_inference_steps=steps, guidance_scale=0.0, width=size, height=size)
+    api_kwargs = dict(model=key, num_inference_steps=steps, guidance_scale=0.0, width=size, height=size, seed=0)
+    calls = {
+        "raw": lambda: pipe(**kwargs, generator=torch.Generator().manual_seed(0)),
+        "client": lambda: client.predict(prompt, **api_kwargs, api_name="/generate_image"),
+        "http": lambda: http_generate_image(url, [prompt, "", key, steps, 0.0, size, size, 0, 1, ""]),
+    }
+    for call in calls.values():
+        call()  # warm-up
+    times = paired(repeats, **calls)
+    raw = statistics.median(times["raw"])
+    for name, how in (("client", "gradio_client"), ("http", "plain HTTP")):
+        ratio = statistics.median(a / r for a, r in zip(times[name], times["raw"], strict=True))
+        metric = f"image s/image via API ({how}), {label} ({size}px, {steps} steps)"
+        row(metric, statistics.median(times[name]), raw, "s", "≤ 1.1× raw pipeline", ratio <= 1.1, ratio=ratio)
+
+
+def bench_round_trip(client, repeats: int) -> None:
+    """The protocol's own cost: /model_status touches no model, so its time is all queue, HTTP and client."""
+    client.predict(api_name="/model_status")
+    times = paired(repeats * 5, status=lambda: client.predict(api_name="/model_status"))["status"]
+    row("API round trip with no model (/model_status, gradio_client)", statistics.median(times), None, "s")
 
 
 def bench_concurrency(url: str, requests_per_client: int) -> None:
@@ -338,9 +374,10 @@ def main() -> None:
         try:
             bench_text(client, manager, "gpt2", "twin", 64 if args.quick else 128, repeats)
             bench_text(client, manager, "bench-gpt2-124m", "GPT-2-124M-sized", 32 if args.quick else 64, repeats)
-            bench_image(client, manager, "sd-turbo", "twin", 256, 2, repeats)
+            bench_round_trip(client, repeats)
+            bench_image(client, url, manager, "sd-turbo", "twin", 256, 2, 2 * repeats)
             if not args.quick:
-                bench_image(client, manager, "bench-sd-turbo-sized", "sd-turbo-sized", 256, 1, 3)
+                bench_image(client, url, manager, "bench-sd-turbo-sized", "sd-turbo-sized", 256, 1, repeats)
             bench_concurrency(url, 2 if args.quick else 5)
         finally:
             client.close()

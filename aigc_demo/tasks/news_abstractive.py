@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel
 from aigc_demo.tasks.news_chunks import chunk_sentences
+from aigc_demo.tasks.streaming import StopOnEvent
 
 MAX_REDUCE_LEVELS = 4  # rounds of summarising summaries before giving up and showing the part summaries in order
 HEARTBEAT_S = 0.5  # how often a running generation yields, so a Stop button can end it between decoding steps
@@ -42,18 +43,6 @@ class Progress:
 
     def message(self, lang: str = "en") -> str:
         return self.zh if lang.lower().startswith("zh") else self.en
-
-
-class _StopOnEvent:
-    """A StoppingCriteria that ends generation once `event` is set (the user pressed Stop)."""
-
-    def __init__(self, event: threading.Event):
-        self.event = event
-
-    def __call__(self, input_ids, scores, **kwargs):
-        import torch
-
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 class AbstractiveWriter:
@@ -187,7 +176,7 @@ class AbstractiveWriter:
         stop = threading.Event()
         outcome: list = []
         inputs = {k: v.to(self.lm.device) for k, v in inputs.items()}
-        kwargs = self._generate_kwargs() | {"stopping_criteria": StoppingCriteriaList([_StopOnEvent(stop)])}
+        kwargs = self._generate_kwargs() | {"stopping_criteria": StoppingCriteriaList([StopOnEvent(stop)])}
 
         def work() -> None:
             import torch

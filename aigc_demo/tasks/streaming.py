@@ -15,7 +15,7 @@ from typing import Any
 _DONE = object()
 
 
-class _StopOnEvent:
+class StopOnEvent:
     """A StoppingCriteria that ends every row once `event` is set."""
 
     def __init__(self, event: threading.Event):
@@ -58,7 +58,7 @@ def stream_generate(
 
     stop = threading.Event()
     q: queue.Queue = queue.Queue()
-    criteria = StoppingCriteriaList([_StopOnEvent(stop)])
+    criteria = StoppingCriteriaList([StopOnEvent(stop)])
     criteria.extend(generate_kwargs.pop("stopping_criteria", []) or [])
     streamer = _QueueStreamer(q, skip_first=not model.config.is_encoder_decoder)
     error: list[BaseException] = []

@@ -69,6 +69,8 @@ def test_concurrent_mixed_load_ends_cleanly_and_memory_stays_flat(served):
     outcomes: list[str] = []
     run_clients(url, CLIENTS, REQUESTS, outcomes, seed=1)
     after = process.memory_info().rss
+    counts = {kind: outcomes.count(kind) for kind in sorted(set(outcomes))}
+    print(f"\n{CLIENTS} clients x {REQUESTS} requests: {counts}; RSS {baseline / 1e6:.0f} -> {after / 1e6:.0f} MB")
     assert len(outcomes) == CLIENTS * REQUESTS, "a request was lost"
     unexpected = [o for o in outcomes if o not in ("ok", "queue_full")]
     assert not unexpected, unexpected[:5]
