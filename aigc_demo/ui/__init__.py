@@ -10,7 +10,7 @@ import gradio as gr
 from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks import news_summary, poetry, prompt_translation, text_generation, text_to_image
-from aigc_demo.ui import models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
+from aigc_demo.ui import image_api, models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
 from aigc_demo.ui.i18n import build_i18n, t
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -72,6 +72,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         poetry_tab.create_api(write_poem_stream)
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)
+        image_api.create_api(generate_images)
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
     return demo
 

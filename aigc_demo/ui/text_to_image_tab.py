@@ -1,4 +1,4 @@
-"""The text-to-image tab and the /generate_image endpoint. No torch here: the tab runs the callables it is given.
+"""The text-to-image tab (its API endpoint is in ui/image_api.py). No torch here: the tab runs the callables it is given.
 
 Simple by default (prompt, model, shape, Generate/Stop); the rest under "Advanced". Runs stream a live preview and a
 per-step progress bar; finished images join a session gallery, and clicking one restores its settings, read back from
@@ -7,7 +7,6 @@ the PNG's own metadata.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -363,69 +362,4 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         ],
         queue=False,
         api_visibility="private",
-    )
-    create_api(generate_images)
-
-
-def create_api(generate_images: GenerateImagesFn) -> None:
-    """/generate_image on hidden components, so that images arrive as PNG files with their metadata."""
-    default = default_model("text-to-image")
-    d = get_spec(default).defaults
-    with gr.Row(visible=False):
-        api_inputs = [
-            gr.Textbox(value="", label="prompt"),
-            gr.Textbox(value="", label="negative_prompt"),
-            gr.Textbox(value=default, label="model"),
-            gr.Number(value=d.get("num_inference_steps", 1), label="num_inference_steps"),
-            gr.Number(value=d.get("guidance_scale", 0.0), label="guidance_scale"),
-            gr.Number(value=d.get("width", 512), label="width"),
-            gr.Number(value=d.get("height", 512), label="height"),
-            gr.Number(value=0, label="seed"),
-            gr.Number(value=1, label="num_images"),
-            gr.Textbox(value="", label="scheduler"),
-        ]
-        api_output = gr.Gallery(format="png", label="images")
-        api_trigger = gr.Button()
-
-    def generate_image(
-        prompt,
-        negative_prompt,
-        model,
-        num_inference_steps,
-        guidance_scale,
-        width,
-        height,
-        seed,
-        num_images,
-        scheduler,
-        request: gr.Request = None,
-        progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
-    ):
-        """Generate PNG images that carry their parameters (PNG text chunks) and an AI-generated marker.
-
-        seed -1 picks a random one; image i uses seed + i. scheduler "" keeps the model's own.
-        """
-        with user_errors(request):
-            req = ImageRequest(
-                prompt,
-                negative_prompt,
-                model,
-                num_inference_steps,
-                guidance_scale,
-                width,
-                height,
-                seed,
-                num_images,
-                scheduler,
-            )
-            # API clients get no previews: they only see the finished images, so the previews would be wasted work.
-            with contextlib.closing(generate_images(req, previews=False)) as updates:
-                for u in updates:
-                    progress((u.step, u.total), unit="steps")
-                    # A yield per step lets a client's cancel close this generator, which stops the pipeline; the
-                    # finished images so far each time (a gr.skip() would make gradio copy the component per session).
-                    yield list(u.images)
-
-    api_trigger.click(
-        generate_image, api_inputs, api_output, api_name="generate_image", concurrency_id=MODEL_CONCURRENCY_ID
     )

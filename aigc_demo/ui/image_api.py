@@ -1,0 +1,80 @@
+"""/generate_image: the text-to-image endpoint for API clients, on hidden components.
+
+Hidden components rather than `gr.api`, so that images travel as PNG files with their metadata (the recipe, the
+AI-generated marker) instead of being re-encoded on the way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import gradio as gr
+
+from aigc_demo.catalog import default_model, get_spec
+from aigc_demo.tasks.text_to_image import ImageRequest
+from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, user_errors
+from aigc_demo.ui.text_to_image_tab import GenerateImagesFn
+
+
+def create_api(generate_images: GenerateImagesFn) -> None:
+    """/generate_image on hidden components, so that images arrive as PNG files with their metadata."""
+    default = default_model("text-to-image")
+    d = get_spec(default).defaults
+    with gr.Row(visible=False):
+        api_inputs = [
+            gr.Textbox(value="", label="prompt"),
+            gr.Textbox(value="", label="negative_prompt"),
+            gr.Textbox(value=default, label="model"),
+            gr.Number(value=d.get("num_inference_steps", 1), label="num_inference_steps"),
+            gr.Number(value=d.get("guidance_scale", 0.0), label="guidance_scale"),
+            gr.Number(value=d.get("width", 512), label="width"),
+            gr.Number(value=d.get("height", 512), label="height"),
+            gr.Number(value=0, label="seed"),
+            gr.Number(value=1, label="num_images"),
+            gr.Textbox(value="", label="scheduler"),
+        ]
+        api_output = gr.Gallery(format="png", label="images")
+        api_trigger = gr.Button()
+
+    def generate_image(
+        prompt,
+        negative_prompt,
+        model,
+        num_inference_steps,
+        guidance_scale,
+        width,
+        height,
+        seed,
+        num_images,
+        scheduler,
+        request: gr.Request = None,
+        progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
+    ):
+        """Generate PNG images that carry their parameters (PNG text chunks) and an AI-generated marker.
+
+        seed -1 picks a random one; image i uses seed + i. scheduler "" keeps the model's own.
+        """
+        with user_errors(request):
+            req = ImageRequest(
+                prompt,
+                negative_prompt,
+                model,
+                num_inference_steps,
+                guidance_scale,
+                width,
+                height,
+                seed,
+                num_images,
+                scheduler,
+            )
+            # API clients get no previews: they only see the finished images, so the previews would be wasted work.
+            with contextlib.closing(generate_images(req, previews=False)) as updates:
+                for u in updates:
+                    progress((u.step, u.total), unit="steps")
+                    # A yield per step lets a client's cancel close this generator, which stops the pipeline; the
+                    # finished images so far each time (a gr.skip() would make gradio copy the component per session).
+                    yield list(u.images)
+
+    api_trigger.click(
+        generate_image, api_inputs, api_output, api_name="generate_image", concurrency_id=MODEL_CONCURRENCY_ID
+    )
