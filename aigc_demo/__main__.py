@@ -11,15 +11,15 @@ from aigc_demo.catalog import CATALOG, TASKS, ModelSpec
 def _select(names: list[str]) -> list[ModelSpec]:
     """Catalogue entries named by key or by task; none named means every CPU-friendly default."""
     if not names:
-        return [s for s in CATALOG.values() if not s.gpu_only]
+        return [s for s in CATALOG.values() if not s.gpu_only and not s.is_served]
     chosen: dict[str, ModelSpec] = {}
     for name in names:
         if name in CATALOG:
             chosen[name] = CATALOG[name]
         elif name in TASKS:
-            chosen.update({s.key: s for s in CATALOG.values() if name in s.tasks})
+            chosen.update({s.key: s for s in CATALOG.values() if name in s.tasks and not s.is_served})
         elif name == "all":
-            chosen.update(CATALOG)
+            chosen.update({s.key: s for s in CATALOG.values() if not s.is_served})
         else:
             sys.exit(f"Unknown model or task '{name}'. Models: {', '.join(CATALOG)}. Tasks: {', '.join(TASKS)}, all.")
     return list(chosen.values())

@@ -33,10 +33,17 @@ class ModelSpec:
     gpu_only: bool = False  # too slow or too big for a CPU: hidden from the dropdowns on CPU
     defaults: dict = field(default_factory=dict)  # per-model defaults, e.g. sd-turbo: 1 step, guidance 0
     description: str = ""
+    # Base URL of an OpenAI-compatible server (vLLM, TGI, llama.cpp's server, `transformers serve`) that serves
+    # `repo_id`: the app streams from it instead of loading weights. Text generation only.
+    endpoint: str = ""
 
     @property
     def is_diffusion(self) -> bool:
         return self.library == "diffusers"
+
+    @property
+    def is_served(self) -> bool:
+        return bool(self.endpoint)
 
 
 CATALOG: dict[str, ModelSpec] = {}
@@ -236,11 +243,36 @@ def _load_extra(path: str) -> None:
         if unknown:
             raise ValueError(f"{path}: unknown catalogue fields {sorted(unknown)}; expected some of {sorted(names)}.")
         raw = {k: tuple(v) if k in ("tasks", "languages") else v for k, v in raw.items()}
-        _add(ModelSpec(**raw))
+        spec = ModelSpec(**raw)
+        if spec.is_served and spec.tasks != ("text-generation",):
+            raise ValueError(f"{path}: {spec.key} has an endpoint; served models work in the text tab only.")
+        _add(spec)
+
+
+def served_text_model(url: str, model: str) -> ModelSpec:
+    """The entry AIGC_TEXT_ENGINE_URL adds: the text tab's default, streamed from a serving engine."""
+    return ModelSpec(
+        key="engine",
+        tasks=("text-generation",),
+        repo_id=model or "default",
+        revision="",
+        library="openai-api",
+        architecture="",
+        tokenizer_class="",
+        kind="instruct",
+        languages=("en", "zh"),
+        params_m=0,
+        license="",
+        context_window=32768,
+        description=f"{model or 'The model'} on the serving engine at {url}.",
+        endpoint=url,
+    )
 
 
 if settings.CATALOG_FILE:
     _load_extra(settings.CATALOG_FILE)
+if settings.TEXT_ENGINE_URL:
+    _add(served_text_model(settings.TEXT_ENGINE_URL, settings.TEXT_ENGINE_MODEL))
 
 
 def get_spec(key: str) -> ModelSpec:
@@ -255,9 +287,9 @@ def get_spec(key: str) -> ModelSpec:
 
 
 def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:
-    """Catalogue entries offered by the tab of `task`, CPU-friendly ones first."""
+    """Catalogue entries offered by the tab of `task`: served ones first, then CPU-friendly, then GPU ones."""
     specs = [s for s in CATALOG.values() if task in s.tasks and (include_gpu_only or not s.gpu_only)]
-    return sorted(specs, key=lambda s: s.gpu_only)
+    return sorted(specs, key=lambda s: (not s.is_served, s.gpu_only))  # a serving engine, when there is one, first
 
 
 def default_model(task: str) -> str:

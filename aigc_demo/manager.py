@@ -168,6 +168,12 @@ class ModelManager:
 
     def get(self, key: str) -> LoadedModel:
         """The live model for `key`, loading it on first use. Concurrent first calls share one load."""
+        spec = catalog.get_spec(key)
+        if spec.is_served:
+            raise UserError(
+                f"{key} runs on the serving engine at {spec.endpoint}: there is nothing to load here.",
+                f"{key} 运行在服务引擎 {spec.endpoint} 上，本机无需加载。",
+            )
         with self._lock:
             live = self._live.get(key)
             if live is not None:
@@ -216,8 +222,9 @@ class ModelManager:
 
     @staticmethod
     def default_keys() -> list[str]:
-        """The CPU-friendly default model of every task."""
-        return list(dict.fromkeys(catalog.default_model(task) for task in catalog.TASKS))
+        """The CPU-friendly default model of every task (a served one runs elsewhere: nothing to load)."""
+        keys = (catalog.default_model(task) for task in catalog.TASKS)
+        return list(dict.fromkeys(key for key in keys if not catalog.get_spec(key).is_served))
 
     def unload(self, key: str) -> bool:
         """Drop `key` and free its memory. False if it was not loaded; refuses while a request is using it."""

@@ -59,6 +59,10 @@ PRELOAD = [
 CACHE_DIR = Path(os.getenv("AIGC_CACHE_DIR", str(Path.home() / ".cache" / "aigc_demo")))  # twins live here
 HUB_CHECK_TIMEOUT_S = _float("AIGC_HUB_CHECK_TIMEOUT_S", 1.5)  # how long `auto` waits for the Hub before using a twin
 CATALOG_FILE = os.getenv("AIGC_CATALOG_FILE", "")  # JSON file of extra catalogue entries, for administrators
+TEXT_ENGINE_URL = os.getenv("AIGC_TEXT_ENGINE_URL", "").strip().rstrip("/")  # OpenAI-compatible server, e.g. vLLM
+TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the engine serves (see its /v1/models)
+TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
+TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60)  # longest wait for the engine's next streamed chunk
 
 # --- Serving ----------------------------------------------------------------------------------------------------
 QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64)  # requests that may wait; more get "queue full, try again"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from aigc_demo import settings
-from aigc_demo.catalog import get_spec
+from aigc_demo.catalog import ModelSpec, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
 from aigc_demo.tasks.streaming import stream_generate
@@ -167,8 +167,6 @@ def generate(
     system_prompt: str = "",
 ) -> Iterator[TextUpdate]:
     """Stream the candidates for `prompt` from catalogue model `model`; the last update carries the stats."""
-    import torch
-
     prompt = check_text("prompt", prompt, max_chars=settings.MAX_PROMPT_CHARS)
     system_prompt = check_text("system_prompt", system_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True)
     spec = get_spec(model)
@@ -176,17 +174,16 @@ def generate(
         raise UserError(f"{model} is not a text generation model.", f"{model} 不是文本生成模型。")
     params = params.validated()
     seed = resolve_seed(seed)
+    if spec.is_served:
+        yield from _generate_served(spec, prompt, system_prompt, params, seed)
+        return
+    import torch
+
     with manager.use(model) as lm:
         inputs, warnings = _trim(lm, build_inputs(lm, prompt, system_prompt), params.max_new_tokens)
         inputs = {k: v.to(lm.device) for k, v in inputs.items()}
         kwargs = params.generate_kwargs()
-        if params.temperature == 0 and params.num_candidates > 1:
-            warnings.append(
-                (
-                    "Temperature 0 is greedy decoding, which has one answer: showing one candidate.",
-                    "温度为 0 时为贪心解码，只有一个结果：仅显示一个候选。",
-                )
-            )
+        warnings += _greedy_note(params)
         if lm.tokenizer.pad_token_id is None:
             kwargs["pad_token_id"] = lm.tokenizer.eos_token_id
         torch.manual_seed(seed)
@@ -212,3 +209,53 @@ def generate(
             time_to_first_token=first_token_at,
             prompt_tokens=int(inputs["input_ids"].shape[1]),
         )
+
+
+def _greedy_note(params: GenerationParams) -> list[tuple[str, str]]:
+    if params.temperature == 0 and params.num_candidates > 1:
+        return [
+            (
+                "Temperature 0 is greedy decoding, which has one answer: showing one candidate.",
+                "温度为 0 时为贪心解码，只有一个结果：仅显示一个候选。",
+            )
+        ]
+    return []
+
+
+def _generate_served(
+    spec: ModelSpec, prompt: str, system_prompt: str, params: GenerationParams, seed: int
+) -> Iterator[TextUpdate]:
+    """The same updates as a local run, streamed from the serving engine that `spec.endpoint` names."""
+    from aigc_demo.tasks.engine import stream_from_engine
+
+    warnings = _greedy_note(params)
+    start = time.perf_counter()
+    first_token_at = 0.0
+    texts: list[str] = []
+    state = None
+    for state in stream_from_engine(spec, prompt, system_prompt, params, seed):
+        texts = list(state.texts)
+        if not first_token_at and any(texts):
+            first_token_at = time.perf_counter() - start
+        if state.not_applied and not any("not applied" in en for en, _ in warnings):
+            names = ", ".join(sorted(state.not_applied))
+            warnings = [
+                *warnings,
+                (
+                    f"The serving engine does not take {names}: they were not applied.",
+                    f"服务引擎不支持 {names}，这些设置未生效。",
+                ),
+            ]
+        yield TextUpdate(texts, seed=seed, warnings=warnings)
+    elapsed = time.perf_counter() - start
+    new_tokens = (sum(state.completion_tokens) or state.chunks) if state else 0
+    yield TextUpdate(
+        texts,
+        done=True,
+        seed=seed,
+        warnings=warnings,
+        new_tokens=new_tokens,
+        tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
+        time_to_first_token=first_token_at,
+        prompt_tokens=state.prompt_tokens if state else 0,
+    )

@@ -75,12 +75,11 @@ def ai_label(lang: str, model: str, extra: str = "") -> str:
 
 
 def model_choices(specs) -> list[tuple[str, str]]:
-    return [
-        (
-            f"{s.key} ({s.params_m / 1000:.1f}B{', GPU' if s.gpu_only else ''})"
-            if s.params_m >= 1000
-            else f"{s.key} ({s.params_m:.0f}M{', GPU' if s.gpu_only else ''})",
-            s.key,
-        )
-        for s in specs
-    ]
+    return [(_choice_label(s), s.key) for s in specs]
+
+
+def _choice_label(s) -> str:
+    if s.is_served:
+        return f"{s.key} (served: {s.repo_id})"
+    size = f"{s.params_m / 1000:.1f}B" if s.params_m >= 1000 else f"{s.params_m:.0f}M"
+    return f"{s.key} ({size}{', GPU' if s.gpu_only else ''})"

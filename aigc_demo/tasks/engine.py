@@ -1,0 +1,188 @@
+"""Text generation on a serving engine: any OpenAI-compatible server (vLLM, TGI, llama.cpp's server, `transformers
+serve`) that streams chat or text completions. For deployments that outgrow one machine: the text tab then sends
+its prompts there instead of running a local model.
+
+One streaming request per candidate (seed + i each), read in worker threads; their chunks are coalesced into at most
+one update every `min_interval_s`, as `tasks.streaming` does for local models. Closing the iterator (Stop, a client's
+cancel, a browser that left) closes every request, which tells the engine to stop generating.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aigc_demo import settings
+from aigc_demo.catalog import ModelSpec
+from aigc_demo.errors import UserError
+
+_DONE = object()
+EXTRA_FIELDS = {"top_k": 0, "min_p": 0.0, "typical_p": 1.0, "repetition_penalty": 1.0}  # beyond OpenAI's: their "off"
+
+
+@dataclass
+class EngineStream:
+    """Where the candidates stand: their text so far, and what the engine reported about tokens."""
+
+    texts: list[str]
+    completion_tokens: list[int] = field(default_factory=list)  # per candidate, from the engine's usage report
+    prompt_tokens: int = 0
+    chunks: int = 0  # content chunks received, the token count when the engine reports no usage
+    not_applied: set[str] = field(default_factory=set)  # sampling settings the engine does not take
+
+
+def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int) -> tuple[str, dict]:
+    """The path and JSON body of one streamed request. Beyond OpenAI's own sampling fields, top_k, min_p,
+    typical_p and repetition_penalty are sent only when they are on: vLLM and llama.cpp's server read them; a server
+    that refuses them is asked again without them (see `stream_from_engine`).
+    """
+    body: dict[str, Any] = {
+        "model": spec.repo_id,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": params.max_new_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "seed": seed,
+    }
+    extras = {name: (getattr(params, name), off) for name, off in EXTRA_FIELDS.items()}
+    body |= {name: value for name, (value, off) in extras.items() if value != off}
+    if spec.kind == "instruct":
+        messages = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+        body["messages"] = [*messages, {"role": "user", "content": prompt}]
+        return "/chat/completions", body
+    body["prompt"] = prompt
+    return "/completions", body
+
+
+def stream_from_engine(
+    spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, min_interval_s: float = 0.04
+) -> Iterator[EngineStream]:
+    """Yield the candidates' texts as the engine streams them; the last yield holds the engine's token counts."""
+    import httpx
+
+    n = params.num_candidates if params.temperature > 0 else 1
+    state = EngineStream(texts=[""] * n, completion_tokens=[0] * n)
+    events: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    headers = {"Authorization": f"Bearer {settings.TEXT_ENGINE_API_KEY}"} if settings.TEXT_ENGINE_API_KEY else {}
+    timeout = httpx.Timeout(settings.TEXT_ENGINE_TIMEOUT_S, connect=5.0)
+
+    def read(i: int, client: httpx.Client) -> None:
+        path, body = request_body(spec, prompt, system_prompt, params, seed + i)
+        try:
+            while True:
+                with client.stream("POST", spec.endpoint + path, json=body, headers=headers) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        refused = [name for name in EXTRA_FIELDS if name in body and name in response.text]
+                        if response.status_code in (400, 422) and refused:
+                            # A strict server (OpenAI's own, `transformers serve`) names the fields it does not
+                            # take: ask again without them, and say so.
+                            for name in refused:
+                                del body[name]
+                            events.put((i, refused))
+                            continue
+                        raise _refused(spec, response.status_code, response.text)
+                    for line in response.iter_lines():
+                        if stop.is_set():
+                            return
+                        if line.startswith("data:"):
+                            data = line[5:].strip()
+                            if data == "[DONE]":
+                                break
+                            events.put((i, json.loads(data)))
+                    return
+        except UserError as exc:
+            events.put((i, exc))
+        except httpx.TimeoutException:
+            events.put((i, _silent(spec)))
+        except httpx.HTTPError as exc:
+            events.put((i, _unreachable(spec, exc)))
+        except ValueError as exc:  # not JSON: not an OpenAI-compatible stream
+            events.put((i, _refused(spec, 200, f"unreadable stream ({exc})")))
+        finally:
+            events.put((i, _DONE))
+
+    with httpx.Client(timeout=timeout) as client:
+        workers = [threading.Thread(target=read, args=(i, client), name="aigc-engine", daemon=True) for i in range(n)]
+        for worker in workers:
+            worker.start()
+        try:
+            running, last_yield = n, 0.0
+            while running:
+                batch = [events.get()]
+                while True:  # everything that arrives within min_interval_s of the last yield goes out together
+                    remaining = min_interval_s - (time.monotonic() - last_yield)
+                    try:
+                        batch.append(events.get(timeout=remaining) if remaining > 0 else events.get_nowait())
+                    except queue.Empty:
+                        break
+                for i, event in batch:
+                    if event is _DONE:
+                        running -= 1
+                    elif isinstance(event, UserError):
+                        raise event
+                    elif isinstance(event, list):  # sampling settings the engine refused
+                        state.not_applied.update(event)
+                    else:
+                        _take(state, i, event)
+                last_yield = time.monotonic()
+                yield state
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=5)
+
+
+def _take(state: EngineStream, i: int, chunk: dict) -> None:
+    if "error" in chunk:  # vLLM and others report a failure mid-stream this way
+        error = chunk["error"]
+        raise UserError(
+            f"The serving engine failed: {error.get('message', error) if isinstance(error, dict) else error}",
+            f"服务引擎出错：{error.get('message', error) if isinstance(error, dict) else error}",
+        )
+    for choice in chunk.get("choices") or []:
+        piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+        if piece:
+            state.texts[i] += piece
+            state.chunks += 1
+    usage = chunk.get("usage") or {}
+    if usage.get("completion_tokens") is not None:
+        state.completion_tokens[i] = int(usage["completion_tokens"])
+        state.prompt_tokens = int(usage.get("prompt_tokens") or state.prompt_tokens)
+
+
+def _unreachable(spec: ModelSpec, exc: Exception) -> UserError:
+    return UserError(
+        f"The serving engine at {spec.endpoint} is not reachable ({type(exc).__name__}). Check that it is running, "
+        "or pick a local model.",
+        f"无法连接服务引擎 {spec.endpoint}（{type(exc).__name__}）。请确认它在运行，或改选本地模型。",
+    )
+
+
+def _silent(spec: ModelSpec) -> UserError:
+    return UserError(
+        f"The serving engine at {spec.endpoint} stopped answering for {settings.TEXT_ENGINE_TIMEOUT_S:g} s; "
+        "please try again.",
+        f"服务引擎 {spec.endpoint} 已 {settings.TEXT_ENGINE_TIMEOUT_S:g} 秒没有回应，请重试。",
+    )
+
+
+def _refused(spec: ModelSpec, status: int, text: str) -> UserError:
+    try:
+        detail = json.loads(text)
+        detail = detail.get("error", detail) if isinstance(detail, dict) else detail
+        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+    except ValueError:
+        detail = text
+    detail = str(detail).strip()[:300] or "no details"
+    return UserError(
+        f"The serving engine refused the request (HTTP {status}): {detail}",
+        f"服务引擎拒绝了请求（HTTP {status}）：{detail}",
+    )
