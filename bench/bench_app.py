@@ -224,22 +224,20 @@ def build_big_image_pipeline(tmp: Path) -> Path:
     return tmp
 
 
-def http_generate_image(url: str, data: list) -> None:
+def http_generate_image(http, data: list) -> None:
     """/generate_image the way curl or a browser calls it: POST the inputs, read the event stream to its end.
 
-    gradio_client waits up to 50 ms between polls of the messages it has received, so a plain HTTP client shows what
-    the server itself adds.
+    `http` is one httpx.Client kept across calls, as a real client keeps its connection (a new client costs ~50 ms
+    here, mostly loading CA certificates). gradio_client waits up to 50 ms between polls of the messages it has
+    received, so this plain client shows what the server itself adds.
     """
-    import httpx
-
-    with httpx.Client(base_url=url, timeout=600) as http:
-        event_id = http.post("gradio_api/call/generate_image", json={"data": data}).json()["event_id"]
-        with http.stream("GET", f"gradio_api/call/generate_image/{event_id}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event: error"):
-                    raise RuntimeError(f"/generate_image failed: {line}")
-                if line.startswith("event: complete"):
-                    return
+    event_id = http.post("gradio_api/call/generate_image", json={"data": data}).json()["event_id"]
+    with http.stream("GET", f"gradio_api/call/generate_image/{event_id}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: error"):
+                raise RuntimeError(f"/generate_image failed: {line}")
+            if line.startswith("event: complete"):
+                return
     raise RuntimeError("/generate_image ended without a result")
 
 
@@ -256,20 +254,23 @@ def paired(repeats: int, **calls) -> dict[str, list[float]]:
 
 def bench_image(client, url: str, manager, key: str, label: str, size: int, steps: int, repeats: int) -> None:
     """Seconds per image via gradio_client and via plain HTTP vs the raw pipeline call, as medians of paired ratios."""
+    import httpx
     import torch
 
     pipe = manager.get(key).model
     prompt = "a lighthouse at dawn"
     kwargs = dict(prompt=prompt, num_inference_steps=steps, guidance_scale=0.0, width=size, height=size)
     api_kwargs = dict(model=key, num_inference_steps=steps, guidance_scale=0.0, width=size, height=size, seed=0)
+    http = httpx.Client(base_url=url, timeout=600)
     calls = {
         "raw": lambda: pipe(**kwargs, generator=torch.Generator().manual_seed(0)),
         "client": lambda: client.predict(prompt, **api_kwargs, api_name="/generate_image"),
-        "http": lambda: http_generate_image(url, [prompt, "", key, steps, 0.0, size, size, 0, 1, ""]),
+        "http": lambda: http_generate_image(http, [prompt, "", key, steps, 0.0, size, size, 0, 1, ""]),
     }
-    for call in calls.values():
-        call()  # warm-up
-    times = paired(repeats, **calls)
+    with http:
+        for call in calls.values():
+            call()  # warm-up
+        times = paired(repeats, **calls)
     raw = statistics.median(times["raw"])
     for name, how in (("client", "gradio_client"), ("http", "plain HTTP")):
         ratio = statistics.median(a / r for a, r in zip(times[name], times["raw"], strict=True))
@@ -277,11 +278,24 @@ def bench_image(client, url: str, manager, key: str, label: str, size: int, step
         row(metric, statistics.median(times[name]), raw, "s", "≤ 1.1× raw pipeline", ratio <= 1.1, ratio=ratio)
 
 
-def bench_round_trip(client, repeats: int) -> None:
+def bench_round_trip(client, url: str, repeats: int) -> None:
     """The protocol's own cost: /model_status touches no model, so its time is all queue, HTTP and client."""
-    client.predict(api_name="/model_status")
-    times = paired(repeats * 5, status=lambda: client.predict(api_name="/model_status"))["status"]
-    row("API round trip with no model (/model_status, gradio_client)", statistics.median(times), None, "s")
+    import httpx
+
+    def plain() -> None:
+        event_id = http.post("gradio_api/call/model_status", json={"data": []}).json()["event_id"]
+        with http.stream("GET", f"gradio_api/call/model_status/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: complete"):
+                    return
+
+    with httpx.Client(base_url=url, timeout=60) as http:
+        calls = {"client": lambda: client.predict(api_name="/model_status"), "http": plain}
+        for call in calls.values():
+            call()
+        times = paired(repeats * 5, **calls)
+    row("API round trip, no model (/model_status, gradio_client)", statistics.median(times["client"]), None, "s")
+    row("API round trip, no model (/model_status, plain HTTP)", statistics.median(times["http"]), None, "s")
 
 
 def bench_concurrency(url: str, requests_per_client: int) -> None:
@@ -374,10 +388,10 @@ def main() -> None:
         try:
             bench_text(client, manager, "gpt2", "twin", 64 if args.quick else 128, repeats)
             bench_text(client, manager, "bench-gpt2-124m", "GPT-2-124M-sized", 32 if args.quick else 64, repeats)
-            bench_round_trip(client, repeats)
+            bench_round_trip(client, url, repeats)
             bench_image(client, url, manager, "sd-turbo", "twin", 256, 2, 2 * repeats)
             if not args.quick:
-                bench_image(client, url, manager, "bench-sd-turbo-sized", "sd-turbo-sized", 256, 1, repeats)
+                bench_image(client, url, manager, "bench-sd-turbo-sized", "sd-turbo-sized", 256, 1, 8)
             bench_concurrency(url, 2 if args.quick else 5)
         finally:
             client.close()
