@@ -279,6 +279,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             )
             n_boxes = settings.MAX_CANDIDATES
             shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
+            label = ai_label(lang, key)
             with stopper.run(request) as current:
                 warned = False
                 for u in current.follow(generate(prompt_text, key, params, seed_used, system)):
@@ -290,7 +291,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                     shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
                     yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
                 if current.stopped:
-                    yield *shown[0], stopped_note(lang) + "  \n" + ai_label(lang, key), *shown[1:]
+                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:]
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
