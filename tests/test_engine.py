@@ -135,3 +135,29 @@ def test_served_entries_from_a_catalogue_file_are_text_only(tmp_path):
     path.write_text(__import__("json").dumps([entry]), encoding="utf-8")
     with pytest.raises(ValueError, match="text tab only"):
         catalog._load_extra(str(path))
+
+
+def test_on_zerogpu_a_served_model_asks_for_no_gpu(manager, served, monkeypatch):
+    """Local models run under spaces.GPU on ZeroGPU; the engine's model streams from here without asking for one."""
+    from aigc_demo import zerogpu
+    from aigc_demo.ui import bind_text_generation
+
+    wrapped: list[str] = []
+
+    def fake_gpu(duration: int = 60):
+        def wrap(fn):
+            def on_gpu(*args, **kwargs):
+                wrapped.append(args[1])  # the model key
+                return fn(*args, **kwargs)
+
+            return on_gpu
+
+        return wrap
+
+    monkeypatch.setattr(zerogpu, "ON_ZEROGPU", True)
+    monkeypatch.setattr(zerogpu, "gpu", fake_gpu)
+    generate = bind_text_generation(manager)
+    params = GenerationParams(max_new_tokens=4)
+    assert list(generate("Hello", served.key, params))[-1].done
+    assert list(generate("Hello", "gpt2", params))[-1].done
+    assert wrapped == ["gpt2"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from aigc_demo import settings, zerogpu
+from aigc_demo import catalog, settings, zerogpu
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks import news_summary, poetry, prompt_translation, text_generation, text_to_image
 from aigc_demo.ui import image_api, models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
@@ -39,9 +39,24 @@ def bind(task, manager: ModelManager):
     return zerogpu.gpu()(on_gpu)
 
 
+def bind_text_generation(manager: ModelManager):
+    """`bind(text_generation.generate)`, except that a served model streams from its engine right here: on ZeroGPU it
+    needs no GPU, and asking for one would spend the visitor's GPU quota on waiting for another machine."""
+    local = bind(text_generation.generate, manager)
+
+    @functools.wraps(text_generation.generate)
+    def generate(prompt, model, *args, **kwargs):
+        spec = catalog.CATALOG.get(model)
+        if spec is not None and spec.is_served:
+            return text_generation.generate(manager, prompt, model, *args, **kwargs)
+        return local(prompt, model, *args, **kwargs)
+
+    return generate
+
+
 def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
-    generate = bind(text_generation.generate, manager)
+    generate = bind_text_generation(manager)
     write_poem_stream = bind(poetry.write_poem_stream, manager)
     summarize = bind(news_summary.summarize, manager)
     summarize_stream = bind(news_summary.summarize_stream, manager)
