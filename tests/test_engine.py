@@ -161,3 +161,13 @@ def test_on_zerogpu_a_served_model_asks_for_no_gpu(manager, served, monkeypatch)
     assert list(generate("Hello", served.key, params))[-1].done
     assert list(generate("Hello", "gpt2", params))[-1].done
     assert wrapped == ["gpt2"]
+
+
+def test_the_models_tab_names_the_engine(manager, monkeypatch):
+    from aigc_demo.ui.models_tab import summary
+
+    assert "serving engine" not in summary(manager.status())
+    spec = catalog.served_text_model("http://gpu-box:8000/v1", "Qwen/Qwen2.5-7B-Instruct")
+    monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
+    line = summary(manager.status())
+    assert "`engine` runs on the serving engine at http://gpu-box:8000/v1 (`Qwen/Qwen2.5-7B-Instruct`)" in line

@@ -18,17 +18,19 @@ def status_rows(status: dict) -> list[list]:
 
 
 def summary(status: dict) -> str:
+    served = [s for s in CATALOG.values() if s.is_served]
     return (
         f"**{len(status['loaded'])}** loaded · {status['used']} of {status['budget']} budget · device "
         f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
-    )
+    ) + "".join(f"  \n🌐 `{s.key}` runs on the serving engine at {s.endpoint} (`{s.repo_id}`)" for s in served)
 
 
 def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]) -> None:
     overview = gr.Markdown("", elem_id="models-summary")
     table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, elem_id="models-table")
     with gr.Row():
-        key = gr.Dropdown(list(CATALOG), label=t("models.key", "Model", "模型"), value=None)
+        loadable = [k for k, s in CATALOG.items() if not s.is_served]
+        key = gr.Dropdown(loadable, label=t("models.key", "Model", "模型"), value=None)
         unload_button = gr.Button(t("models.unload", "Unload", "卸载"))
         unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
         refresh = gr.Button(t("models.refresh", "Refresh", "刷新"))
