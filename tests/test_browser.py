@@ -490,5 +490,7 @@ def test_chinese_locale(browser, app_client):
         # Messages written at run time follow the browser's language as well.
         expect(page.locator("#text-stats")).to_contain_text("词元/秒", timeout=30_000)
         shot(page, "text-zh")
+        page.get_by_role("tab", name="模型").first.click()
+        expect(page.locator("#models-summary")).to_contain_text("已加载", timeout=15_000)
     finally:
         page.context.close()

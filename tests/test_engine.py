@@ -171,3 +171,4 @@ def test_the_models_tab_names_the_engine(manager, monkeypatch):
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     line = summary(manager.status())
     assert "`engine` runs on the serving engine at http://gpu-box:8000/v1 (`Qwen/Qwen2.5-7B-Instruct`)" in line
+    assert "运行在服务引擎 http://gpu-box:8000/v1 上" in summary(manager.status(), "zh")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import gradio as gr
 
 from aigc_demo.catalog import CATALOG
-from aigc_demo.ui.common import user_errors
+from aigc_demo.ui.common import tr, user_errors, user_lang
 from aigc_demo.ui.i18n import t
 
 COLUMNS = ["key", "repo_id", "twin", "device", "dtype", "memory", "loaded_at", "last_used", "in_use"]
@@ -17,12 +17,22 @@ def status_rows(status: dict) -> list[list]:
     return [[m[c] for c in COLUMNS] for m in status["loaded"]]
 
 
-def summary(status: dict) -> str:
-    served = [s for s in CATALOG.values() if s.is_served]
-    return (
-        f"**{len(status['loaded'])}** loaded · {status['used']} of {status['budget']} budget · device "
-        f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
-    ) + "".join(f"  \n🌐 `{s.key}` runs on the serving engine at {s.endpoint} (`{s.repo_id}`)" for s in served)
+def summary(status: dict, lang: str = "en") -> str:
+    n, used, budget = len(status["loaded"]), status["used"], status["budget"]
+    where = f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
+    line = tr(
+        lang,
+        f"**{n}** loaded · {used} of {budget} budget · device {where}",
+        f"已加载 **{n}** 个 · 已用 {used}，预算 {budget} · 设备 {where}",
+    )
+    for s in CATALOG.values():
+        if s.is_served:
+            line += tr(
+                lang,
+                f"  \n🌐 `{s.key}` runs on the serving engine at {s.endpoint} (`{s.repo_id}`)",
+                f"  \n🌐 `{s.key}` 运行在服务引擎 {s.endpoint} 上（`{s.repo_id}`）",
+            )
+    return line
 
 
 def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]) -> None:
@@ -35,20 +45,20 @@ def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], un
         unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
         refresh = gr.Button(t("models.refresh", "Refresh", "刷新"))
 
-    def show():
+    def show(request: gr.Request = None):
         s = get_status()
-        return summary(s), status_rows(s)
+        return summary(s, user_lang(request)), status_rows(s)
 
     def do_unload(k, request: gr.Request = None):
         with user_errors(request):
             if k:
                 unload(k)
-            return show()
+            return show(request)
 
     def do_unload_all(request: gr.Request = None):
         with user_errors(request):
             unload_all()
-            return show()
+            return show(request)
 
     refresh.click(show, None, [overview, table], queue=False, api_visibility="private")
     unload_button.click(do_unload, key, [overview, table], api_visibility="private")
