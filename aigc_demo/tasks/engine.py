@@ -142,11 +142,8 @@ def stream_from_engine(
 
 def _take(state: EngineStream, i: int, chunk: dict) -> None:
     if "error" in chunk:  # vLLM and others report a failure mid-stream this way
-        error = chunk["error"]
-        raise UserError(
-            f"The serving engine failed: {error.get('message', error) if isinstance(error, dict) else error}",
-            f"服务引擎出错：{error.get('message', error) if isinstance(error, dict) else error}",
-        )
+        detail = _detail(chunk)
+        raise UserError(f"The serving engine failed: {detail}", f"服务引擎出错：{detail}")
     for choice in chunk.get("choices") or []:
         piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
         if piece:
@@ -176,13 +173,17 @@ def _silent(spec: ModelSpec) -> UserError:
 
 def _refused(spec: ModelSpec, status: int, text: str) -> UserError:
     try:
-        detail = json.loads(text)
-        detail = detail.get("error", detail) if isinstance(detail, dict) else detail
-        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+        detail = _detail(json.loads(text))
     except ValueError:
-        detail = text
-    detail = str(detail).strip()[:300] or "no details"
+        detail = text.strip()[:300] or "no details"
     return UserError(
         f"The serving engine refused the request (HTTP {status}): {detail}",
         f"服务引擎拒绝了请求（HTTP {status}）：{detail}",
     )
+
+
+def _detail(body: Any) -> str:
+    """The message of an engine's error body: OpenAI's {"error": {"message": ...}}, or whatever else it sent."""
+    detail = body.get("error", body) if isinstance(body, dict) else body
+    detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+    return str(detail).strip()[:300] or "no details"

@@ -232,12 +232,12 @@ def _generate_served(
     start = time.perf_counter()
     first_token_at = 0.0
     texts: list[str] = []
-    state = None
+    state, told = None, False
     for state in stream_from_engine(spec, prompt, system_prompt, params, seed):
         texts = list(state.texts)
         if not first_token_at and any(texts):
             first_token_at = time.perf_counter() - start
-        if state.not_applied and not any("not applied" in en for en, _ in warnings):
+        if state.not_applied and not told:  # known from the first chunk on: said once
             names = ", ".join(sorted(state.not_applied))
             warnings = [
                 *warnings,
@@ -246,6 +246,7 @@ def _generate_served(
                     f"服务引擎不支持 {names}，这些设置未生效。",
                 ),
             ]
+            told = True
         yield TextUpdate(texts, seed=seed, warnings=warnings)
     elapsed = time.perf_counter() - start
     new_tokens = (sum(state.completion_tokens) or state.chunks) if state else 0
