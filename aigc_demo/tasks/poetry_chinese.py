@@ -24,7 +24,6 @@ from aigc_demo.tasks.poetry_report import Check, LineCheck, PoemReport
 LINE_BREAKS = "，。！？；"
 _ASCII_PUNCTUATION = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；"})
 _LINE_RE = re.compile(r"([^，。！？；\n]+)([，。！？；]?)")
-_TANG300_PATH = Path(__file__).resolve().parents[3] / "shared" / "data" / "tang300.json"
 _TONE_NAMES = {LEVEL: "level (平)", OBLIQUE: "oblique (仄)"}
 
 
@@ -249,7 +248,7 @@ def check_poem(text: str, form_key: str, acrostic: str | None = None) -> PoemRep
     return PoemReport(form.key, reports, ok, notes)
 
 
-def evaluate_tang300(path: str | Path = _TANG300_PATH) -> dict:
+def evaluate_tang300(path: str | Path) -> dict:
     """Form detection and rhyme agreement on the 唐诗三百首 poems tagged with a 4- or 8-line Chinese form."""
     poems = json.loads(Path(path).read_text(encoding="utf-8"))
     total = detected = rhymed = rhymed_usual = level_ends = level_total = 0
