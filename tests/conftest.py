@@ -19,7 +19,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import pytest  # noqa: E402
 
 
-
 @pytest.fixture(scope="session")
 def manager():
     """One manager with twins for the whole run (models stay loaded between tests, as in the app)."""
