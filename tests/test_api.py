@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gradio_client.exceptions import AppError
 
-ENDPOINTS = {"/generate_text", "/write_poem", "/summarize", "/generate_image", "/model_status"}
+ENDPOINTS = {"/generate_text", "/write_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text"}
 
 ARTICLE = (
     "The city council approved a new budget on Monday. It adds money for parks and libraries. "

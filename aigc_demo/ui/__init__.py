@@ -9,8 +9,16 @@ import gradio as gr
 
 from aigc_demo import catalog, settings, zerogpu
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import news_summary, poetry, prompt_translation, text_generation, text_to_image
-from aigc_demo.ui import image_api, models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
+from aigc_demo.tasks import evaluation, news_summary, poetry, prompt_translation, text_generation, text_to_image
+from aigc_demo.ui import (
+    evaluation_api,
+    image_api,
+    models_tab,
+    news_summary_tab,
+    poetry_tab,
+    text_generation_tab,
+    text_to_image_tab,
+)
 from aigc_demo.ui.i18n import build_i18n, t
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -88,6 +96,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)
         image_api.create_api(generate_images)
+        evaluation_api.create_api(bind(evaluation.evaluate_with_model, manager))
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
     return demo
 
