@@ -6,8 +6,9 @@ from aigc_demo.manager import get_manager
 from aigc_demo.ui import build_demo, launch_kwargs
 
 manager = get_manager()
-# ZeroGPU wants models placed on cuda at start-up; elsewhere only what AIGC_PRELOAD names loads before a request.
-manager.preload(manager.default_keys() if zerogpu.ON_ZEROGPU else settings.PRELOAD)
+# ZeroGPU wants every model placed on cuda at start-up (one loaded inside a GPU worker is lost when it exits);
+# elsewhere only what AIGC_PRELOAD names loads before a request.
+manager.preload(zerogpu.startup_keys() if zerogpu.ON_ZEROGPU else settings.PRELOAD)
 demo = build_demo(manager)
 
 if __name__ == "__main__":

@@ -5,20 +5,106 @@ Every slider has a MAX_/DEFAULT_ pair; the README's settings table is checked ag
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from pathlib import Path
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.getenv(name, str(default)))
+class SettingsError(SystemExit):
+    """A setting with a value the app cannot use: raised at import, so the app stops at start-up with one sentence.
+
+    A SystemExit, so that `python app.py` and `python -m aigc_demo` print the sentence alone (no traceback) and exit 1.
+    """
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.getenv(name, str(default)))
+def _fail(name: str, value: str, allowed: str) -> SettingsError:
+    return SettingsError(f"Setting {name}={value!r} is not allowed: {allowed}.")
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when it is unset or blank (blank = use the default)."""
+    value = os.getenv(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    if low is not None:
+        return f" of at least {low}"
+    return f" of at most {high}" if high is not None else ""
+
+
+def _int(name: str, default: int, low: int | None = 0, high: int | None = None) -> int:
+    text = _raw(name)
+    if text is None:
+        return default
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise _fail(name, text, f"it must be a whole number{_bounds(low, high)}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise _fail(name, text, f"it must be a whole number{_bounds(low, high)}")
+    return value
+
+
+def _float(name: str, default: float, low: float | None = 0.0, high: float | None = None) -> float:
+    text = _raw(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise _fail(name, text, f"it must be a number{_bounds(low, high)}")
+    return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _bool(name: str, default: bool) -> bool:
-    return os.getenv(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+    text = _raw(name)
+    if text is None:
+        return default
+    if text.lower() in _TRUE + _FALSE:
+        return text.lower() in _TRUE
+    raise _fail(name, text, "it must be 1, true, yes or on (on), or 0, false, no or off (off)")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, case-insensitive (returned as spelled in `choices`)."""
+    text = _raw(name)
+    if text is None:
+        return default
+    for choice in choices:
+        if text.lower() == choice.lower():
+            return choice
+    raise _fail(name, text, f"it must be one of {', '.join(choices)}")
+
+
+def _size(name: str, default: str) -> str:
+    """`auto` or an amount of memory parse_bytes reads ('8GB', '512MiB', bytes); kept as text."""
+    text = _raw(name)
+    if text is None or text.lower() == "auto":
+        return default if text is None else "auto"
+    try:
+        ok = parse_bytes(text) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise _fail(name, text, "it must be auto or an amount of memory such as 8GB, 512MiB or a number of bytes")
+    return text
+
+
+def _url(name: str) -> str:
+    text = (_raw(name) or "").rstrip("/")
+    if text and not re.match(r"https?://[^/\s]+", text):
+        raise _fail(name, text, "it must be empty or an http:// or https:// URL such as http://localhost:8000/v1")
+    return text
 
 
 def parse_bytes(text: str) -> int:
@@ -46,28 +132,28 @@ def parse_bytes(text: str) -> int:
 
 
 # --- Models and memory ------------------------------------------------------------------------------------------
-MODELS = (
-    os.getenv("AIGC_MODELS", "auto").strip().lower()
-)  # hub = real models only, tiny = offline twins, auto = real if possible
-DEVICE = os.getenv("AIGC_DEVICE", "auto").strip().lower()  # auto | cpu | cuda | mps
-DTYPE = os.getenv("AIGC_DTYPE", "auto").strip().lower()  # auto | float32 | float16 | bfloat16
-MEMORY_BUDGET = os.getenv("AIGC_MEMORY_BUDGET", "auto")  # bytes ("8GB"); auto = 70% of free RAM/VRAM at start-up
+MODELS = _choice("AIGC_MODELS", "auto", ("hub", "tiny", "auto"))  # hub = real only, tiny = twins, auto = real if can
+DEVICE = _choice("AIGC_DEVICE", "auto", ("auto", "cpu", "cuda", "mps"))
+DTYPE = _choice("AIGC_DTYPE", "auto", ("auto", "float32", "float16", "bfloat16"))  # auto = per model (see manager)
+MEMORY_BUDGET = _size("AIGC_MEMORY_BUDGET", "auto")  # bytes ("8GB"); auto = 70% of free RAM/VRAM at start-up
 IDLE_UNLOAD_S = _float("AIGC_IDLE_UNLOAD_S", 0)  # seconds a model may sit unused before it is unloaded; 0 = never
 PRELOAD = [
     k for k in os.getenv("AIGC_PRELOAD", "").split(",") if k.strip()
 ]  # keys loaded at start-up (ZeroGPU loads all)
 CACHE_DIR = Path(os.getenv("AIGC_CACHE_DIR", str(Path.home() / ".cache" / "aigc_demo")))  # twins live here
-HUB_CHECK_TIMEOUT_S = _float("AIGC_HUB_CHECK_TIMEOUT_S", 1.5)  # how long `auto` waits for the Hub before using a twin
+HUB_CHECK_TIMEOUT_S = _float("AIGC_HUB_CHECK_TIMEOUT_S", 1.5, low=0.01)  # how long `auto` waits for the Hub
 CATALOG_FILE = os.getenv("AIGC_CATALOG_FILE", "")  # JSON file of extra catalogue entries, for administrators
-TEXT_ENGINE_URL = os.getenv("AIGC_TEXT_ENGINE_URL", "").strip().rstrip("/")  # OpenAI-compatible server, e.g. vLLM
+TEXT_ENGINE_URL = _url("AIGC_TEXT_ENGINE_URL")  # OpenAI-compatible server, e.g. vLLM
 TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the engine serves (see its /v1/models)
 TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
-TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60)  # longest wait for the engine's next streamed chunk
+TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60, low=0.1)  # longest wait for the next chunk
 
 # --- Serving ----------------------------------------------------------------------------------------------------
-QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64)  # requests that may wait; more get "queue full, try again"
-CONCURRENCY = _int("AIGC_CONCURRENCY", 1)  # model runs at the same time (one shared queue for all tabs)
+QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64, low=1)  # requests that may wait; more get "queue full, try again"
+CONCURRENCY = _int("AIGC_CONCURRENCY", 1, low=1)  # model runs at the same time (one shared queue for all tabs)
 SAFE_MODE = _bool("AIGC_SAFE_MODE", True)  # safety checker on images, blocklist on prompts
+LOG_LEVEL = _choice("AIGC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+MCP = _bool("AIGC_MCP", False)  # gradio's MCP server beside the web app (needs the optional `gradio[mcp]`)
 
 # --- Text generation --------------------------------------------------------------------------------------------
 MAX_PROMPT_CHARS = _int("AIGC_MAX_PROMPT_CHARS", 4000)

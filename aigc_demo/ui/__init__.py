@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from aigc_demo import catalog, settings, zerogpu
+from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks import evaluation, news_summary, poetry, prompt_translation, text_generation, text_to_image
 from aigc_demo.ui import (
@@ -34,42 +34,22 @@ def count_tokens(manager: ModelManager, text: str, key: str, system: str) -> tup
     return cjk + (len(text) - cjk) // 4 + 1, False
 
 
-def bind(task, manager: ModelManager):
-    """`task` with the manager bound; on ZeroGPU wrapped in spaces.GPU so that it runs where the GPU is."""
-    bound = functools.partial(task, manager)
-    if not zerogpu.ON_ZEROGPU:
-        return bound
-
-    @functools.wraps(task)
-    def on_gpu(*args, **kwargs):
-        return bound(*args, **kwargs)
-
-    return zerogpu.gpu()(on_gpu)
-
-
 def bind_text_generation(manager: ModelManager):
-    """`bind(text_generation.generate)`, except that a served model streams from its engine right here: on ZeroGPU it
-    needs no GPU, and asking for one would spend the visitor's GPU quota on waiting for another machine."""
-    local = bind(text_generation.generate, manager)
-
-    @functools.wraps(text_generation.generate)
-    def generate(prompt, model, *args, **kwargs):
-        spec = catalog.CATALOG.get(model)
-        if spec is not None and spec.is_served:
-            return text_generation.generate(manager, prompt, model, *args, **kwargs)
-        return local(prompt, model, *args, **kwargs)
-
-    return generate
+    """`text_generation.generate` bound to `manager`; on ZeroGPU a served model streams from its engine right here:
+    it needs no GPU, and asking for one would spend the visitor's GPU quota on waiting for another machine."""
+    return zerogpu.bind(text_generation.generate, manager, zerogpu.text_seconds, zerogpu.runs_locally)
 
 
 def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind_text_generation(manager)
-    write_poem_stream = bind(poetry.write_poem_stream, manager)
-    summarize = bind(news_summary.summarize, manager)
-    summarize_stream = bind(news_summary.summarize_stream, manager)
-    generate_images = bind(text_to_image.generate_images, manager)
-    translate_prompt = bind(prompt_translation.translate_to_english, manager)
+    write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
+    summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
+    summarize_stream = zerogpu.bind(news_summary.summarize_stream, manager, zerogpu.summary_seconds, zerogpu.abstractive)
+    generate_images = zerogpu.bind(text_to_image.generate_images, manager, zerogpu.image_seconds)
+    translate_prompt = zerogpu.bind(
+        prompt_translation.translate_to_english, manager, zerogpu.translation_seconds
+    )
     with gr.Blocks(title="AIGC Demo") as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
         gr.Markdown(
