@@ -6,11 +6,20 @@ import functools
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from aigc_demo import catalog, settings, zerogpu
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks import news_summary, poetry, prompt_translation, text_generation, text_to_image
-from aigc_demo.ui import image_api, models_tab, news_summary_tab, poetry_tab, text_generation_tab, text_to_image_tab
+from aigc_demo.ui import (
+    image_api,
+    limits,
+    models_tab,
+    news_summary_tab,
+    poetry_tab,
+    text_generation_tab,
+    text_to_image_tab,
+)
 from aigc_demo.ui.i18n import build_i18n, t
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -62,7 +71,8 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     summarize_stream = bind(news_summary.summarize_stream, manager)
     generate_images = bind(text_to_image.generate_images, manager)
     translate_prompt = bind(prompt_translation.translate_to_english, manager)
-    with gr.Blocks(title="AIGC Demo") as demo:
+    # delete_cache: gradio's cached files (images shown, anything a client managed to send) go after an hour.
+    with gr.Blocks(title="AIGC Demo", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
         gr.Markdown(
             t(
@@ -89,6 +99,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         models_tab.create_api(manager.status)
         image_api.create_api(generate_images)
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
+    limits.install(demo)  # per-session and per-address job limits, in front of the queue
     return demo
 
 
@@ -102,4 +113,6 @@ def launch_kwargs() -> dict:
         "footer_links": ["api", "settings"],
         "run_history": False,
         "max_file_size": "10mb",
+        "state_session_capacity": settings.SESSION_CAPACITY,  # each session's state costs memory; oldest go first
+        "app_kwargs": {"middleware": [Middleware(limits.BodyLimit)]},  # no body over AIGC_MAX_REQUEST_BYTES
     }
