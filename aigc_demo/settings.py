@@ -147,6 +147,8 @@ TEXT_ENGINE_URL = _url("AIGC_TEXT_ENGINE_URL")  # OpenAI-compatible server, e.g.
 TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the engine serves (see its /v1/models)
 TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
 TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60, low=0.1)  # longest wait for the next chunk
+TEXT_ENGINE_TOTAL_S = _float("AIGC_TEXT_ENGINE_TOTAL_S", 300)  # seconds one engine request may stream in all
+ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (an operator action; on with auth)
 
 # --- Serving ----------------------------------------------------------------------------------------------------
 QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64, low=1)  # requests that may wait; more get "queue full, try again"
@@ -154,6 +156,13 @@ CONCURRENCY = _int("AIGC_CONCURRENCY", 1, low=1)  # model runs at the same time 
 SAFE_MODE = _bool("AIGC_SAFE_MODE", True)  # safety checker on images, blocklist on prompts
 LOG_LEVEL = _choice("AIGC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 MCP = _bool("AIGC_MCP", False)  # gradio's MCP server beside the web app (needs the optional `gradio[mcp]`)
+MAX_JOBS_PER_SESSION = _int("AIGC_MAX_JOBS_PER_SESSION", 2)  # requests one browser session may have waiting or running
+MAX_JOBS_PER_IP = _int("AIGC_MAX_JOBS_PER_IP", 8)  # requests one client address may have waiting or running
+LIGHT_CONCURRENCY = _int("AIGC_LIGHT_CONCURRENCY", 4)  # model-free runs (extractive summaries) at the same time
+RUN_TIMEOUT_S = _float("AIGC_RUN_TIMEOUT_S", 300)  # seconds one run may take before it is stopped
+STOP_GRACE_S = _float("AIGC_STOP_GRACE_S", 30)  # seconds a stopped run's worker gets to end before the slot is freed
+SESSION_CAPACITY = _int("AIGC_SESSION_CAPACITY", 500)  # browser sessions whose state is kept; the oldest go first
+MAX_REQUEST_BYTES = _int("AIGC_MAX_REQUEST_BYTES", 2_000_000)  # largest request body; uploads are refused
 
 # --- Text generation --------------------------------------------------------------------------------------------
 MAX_PROMPT_CHARS = _int("AIGC_MAX_PROMPT_CHARS", 4000)
@@ -187,6 +196,7 @@ MAX_IMAGE_STEPS = _int("AIGC_MAX_IMAGE_STEPS", 50)
 MAX_GUIDANCE_SCALE = _float("AIGC_MAX_GUIDANCE_SCALE", 20.0)
 MAX_NUM_IMAGES = _int("AIGC_MAX_NUM_IMAGES", 4)
 DEFAULT_NUM_IMAGES = min(MAX_NUM_IMAGES, _int("AIGC_DEFAULT_NUM_IMAGES", 1))
+CPU_IMAGE_WORK = _float("AIGC_CPU_IMAGE_WORK", 2.0)  # megapixel-steps one request may ask of a CPU (w x h x steps x n)
 
 # --- Labels and provenance --------------------------------------------------------------------------------------
 C2PA_CERT = os.getenv("AIGC_C2PA_CERT", "")  # PEM chain (signer first) that signs images' C2PA manifests

@@ -71,7 +71,9 @@ def main() -> None:
     parser.add_argument("--model", default="", help="also run the abstractive path with this catalogue model")
     args = parser.parse_args()
     if not DATA.exists():
-        print(f"bench_summary: skipped, {DATA} is not here (the news dev set lives beside the repo, in ../shared/data).")
+        print(
+            f"bench_summary: skipped, {DATA} is not here (the news dev set lives beside the repo, in ../shared/data)."
+        )
         return
     # Warm-up, so the first article does not carry the one-off import and tokenizer set-up in its time.
     extractive_summary("One sentence here. Another sentence there.", 1, "en")

@@ -9,7 +9,9 @@ from aigc_demo.tasks.poetry_chinese import check_poem, detect_form, evaluate_tan
 from aigc_demo.tasks.poetry_forms import FORMS
 from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, pattern_tone, rhyme_group, tone_class
 
-TANG300 = Path(__file__).resolve().parent / "data" / "tang300.json"  # public-domain poems, MIT compilation (see LICENSE)
+TANG300 = (
+    Path(__file__).resolve().parent / "data" / "tang300.json"
+)  # public-domain poems, MIT compilation (see LICENSE)
 JING_YE_SI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 
 

@@ -56,3 +56,10 @@ def test_cli_download_offline_fails_with_a_message():
         [sys.executable, "-m", "aigc_demo", "download", "nope"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert proc.returncode != 0 and "Unknown model or task 'nope'" in proc.stderr
+
+
+def test_trafilatura_imports_with_its_html_cleaner():
+    """lxml 6.1 no longer brings lxml_html_clean, which trafilatura needs: requirements.txt must name it."""
+    import trafilatura  # noqa: F401 - the import itself is the check
+
+    assert any(line.startswith("lxml_html_clean") for line in (ROOT / "requirements.txt").read_text().splitlines())

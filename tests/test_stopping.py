@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.ui import limits, stopping
 from aigc_demo.ui.stopping import Run, Stopper
 
 ALICE, BOB = SimpleNamespace(session_hash="alice"), SimpleNamespace(session_hash="bob")
@@ -56,7 +58,8 @@ def test_follow_yields_every_update_in_order_and_closes_the_task():
     assert source.closed.wait(5)
 
 
-def test_stop_ends_the_run_at_once_even_while_a_step_is_still_running():
+def test_stop_ends_the_run_once_the_step_in_progress_has_ended():
+    """Stop is seen at once, but the run ends only after its worker: until then the model is still busy."""
     source = Source(n=5, block_at=2)
     run = Run()
     got = []
@@ -65,12 +68,48 @@ def test_stop_ends_the_run_at_once_even_while_a_step_is_still_running():
         if item == 1:
             assert source.blocked.wait(5)  # the worker is inside the next step, which will not end by itself
             run.stop()
+            threading.Timer(0.2, source.release.set).start()
     assert got == [0, 1]
     assert run.stopped
-    assert not source.closed.is_set()  # the step is still running: the run did not wait for it
-    source.release.set()
-    assert source.closed.wait(5)  # closed right after that step
-    assert source.made == [0, 1, 2]  # and not asked for more
+    assert source.closed.is_set()  # the run returned after its task was closed, not before
+    assert source.made == [0, 1, 2]  # and the task was not asked for more
+
+
+def test_a_run_still_winding_down_after_the_grace_keeps_its_model_slot(monkeypatch):
+    monkeypatch.setattr(settings, "STOP_GRACE_S", 0.1)
+    monkeypatch.setattr(limits, "MODEL_SLOTS", threading.BoundedSemaphore(1))
+    first = Source(n=5, block_at=1)
+    run = Run()
+    for _ in run.follow(iter(first)):
+        assert first.blocked.wait(5)
+        run.stop()
+    assert not first.closed.is_set()  # the grace is over and its step still runs
+    second = Source(n=2)
+    got: list[int] = []
+    follower = threading.Thread(target=lambda: got.extend(Run().follow(iter(second))))
+    follower.start()
+    time.sleep(0.3)
+    assert second.made == []  # the next run waits for the slot the stopped one still holds
+    first.release.set()
+    follower.join(10)
+    assert got == [0, 1] and first.closed.is_set()
+
+
+def test_a_run_longer_than_the_run_time_limit_is_stopped_with_a_sentence(monkeypatch):
+    monkeypatch.setattr(settings, "RUN_TIMEOUT_S", 0.2)
+    source = Source(n=5, block_at=1)
+    threading.Timer(1.0, source.release.set).start()
+    with pytest.raises(UserError, match="AIGC_RUN_TIMEOUT_S"):
+        list(Run().follow(iter(source)))
+    assert source.closed.wait(5)
+
+
+def test_a_pending_stop_per_session_is_bounded(monkeypatch):
+    monkeypatch.setattr(stopping, "MAX_PENDING", 3)
+    stopper = Stopper()
+    for i in range(10):
+        stopper.stop(SimpleNamespace(session_hash=f"s{i}"))
+    assert list(stopper._pending) == ["s7", "s8", "s9"]
 
 
 def test_a_task_error_reaches_the_handler_with_its_type():

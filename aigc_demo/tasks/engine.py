@@ -10,6 +10,7 @@ cancel, a browser that left) closes every request, which tells the engine to sto
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -21,7 +22,10 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec
 from aigc_demo.errors import UserError
 
+log = logging.getLogger(__name__)
 _DONE = object()
+MAX_LINE_BYTES = 1_000_000  # one event line; a token is a few bytes, a whole usage report well under a kilobyte
+MAX_CHARS_PER_TOKEN = 32  # a candidate longer than max_new_tokens x this is not honouring max_tokens
 EXTRA_FIELDS = {"top_k": 0, "min_p": 0.0, "typical_p": 1.0, "repetition_penalty": 1.0}  # beyond OpenAI's: their "off"
 
 
@@ -63,7 +67,12 @@ def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, 
 def stream_from_engine(
     spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, min_interval_s: float = 0.04
 ) -> Iterator[EngineStream]:
-    """Yield the candidates' texts as the engine streams them; the last yield holds the engine's token counts."""
+    """Yield the candidates' texts as the engine streams them; the last yield holds the engine's token counts.
+
+    Bounded on our side whatever the engine does: the whole stream ends within TEXT_ENGINE_TOTAL_S, a candidate may
+    send no more than it was asked for (`_too_long`), and no line may exceed MAX_LINE_BYTES. A stream counts as
+    complete only when a 2xx text/event-stream ends with `[DONE]` or a finish_reason; any other end is an error.
+    """
     import httpx
 
     n = params.num_candidates if params.temperature > 0 else 1
@@ -89,14 +98,9 @@ def stream_from_engine(
                             events.put((i, refused))
                             continue
                         raise _refused(spec, response.status_code, response.text)
-                    for line in response.iter_lines():
-                        if stop.is_set():
-                            return
-                        if line.startswith("data:"):
-                            data = line[5:].strip()
-                            if data == "[DONE]":
-                                break
-                            events.put((i, json.loads(data)))
+                    _check_stream(spec, response)
+                    if not _read_events(spec, i, response, events, stop) and not stop.is_set():
+                        raise _broken(spec, "the stream ended before [DONE] or a finish_reason")
                     return
         except UserError as exc:
             events.put((i, exc))
@@ -104,19 +108,21 @@ def stream_from_engine(
             events.put((i, _silent(spec)))
         except httpx.HTTPError as exc:
             events.put((i, _unreachable(spec, exc)))
-        except ValueError as exc:  # not JSON: not an OpenAI-compatible stream
-            events.put((i, _refused(spec, 200, f"unreadable stream ({exc})")))
+        except Exception as exc:  # noqa: BLE001 - not JSON, too deep, anything: one sentence, never a dead thread
+            log.warning("Engine stream from %s unreadable: %r", spec.endpoint, exc)
+            events.put((i, _broken(spec, f"unreadable stream ({type(exc).__name__})")))
         finally:
             events.put((i, _DONE))
 
-    with httpx.Client(timeout=timeout) as client:
+    deadline = time.monotonic() + settings.TEXT_ENGINE_TOTAL_S
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         workers = [threading.Thread(target=read, args=(i, client), name="aigc-engine", daemon=True) for i in range(n)]
         for worker in workers:
             worker.start()
         try:
             running, last_yield = n, 0.0
             while running:
-                batch = [events.get()]
+                batch = [_next_event(spec, events, deadline)]
                 while True:  # everything that arrives within min_interval_s of the last yield goes out together
                     remaining = min_interval_s - (time.monotonic() - last_yield)
                     try:
@@ -131,7 +137,8 @@ def stream_from_engine(
                     elif isinstance(event, list):  # sampling settings the engine refused
                         state.not_applied.update(event)
                     else:
-                        _take(state, i, event)
+                        _take_checked(spec, state, i, event)
+                        _check_length(spec, state, i, params.max_new_tokens)
                 last_yield = time.monotonic()
                 yield state
         finally:
@@ -140,12 +147,85 @@ def stream_from_engine(
                 worker.join(timeout=5)
 
 
+def _next_event(spec: ModelSpec, events: queue.Queue, deadline: float) -> tuple:
+    try:
+        return events.get(timeout=max(0.0, deadline - time.monotonic()))
+    except queue.Empty:
+        raise UserError(
+            f"The serving engine {spec.key} streamed for longer than {settings.TEXT_ENGINE_TOTAL_S:g} s "
+            "(AIGC_TEXT_ENGINE_TOTAL_S); the answer was stopped.",
+            f"服务引擎 {spec.key} 的输出超过 {settings.TEXT_ENGINE_TOTAL_S:g} 秒（AIGC_TEXT_ENGINE_TOTAL_S），已停止。",
+        ) from None
+
+
+def _check_stream(spec: ModelSpec, response: Any) -> None:
+    """A 2xx event stream, or the sentence saying what came instead (an HTML page, a redirect...)."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not 200 <= response.status_code < 300 or content_type != "text/event-stream":
+        raise _broken(
+            spec, f"HTTP {response.status_code} {content_type or 'without a content type'} instead of a stream"
+        )
+
+
+def _read_events(spec: ModelSpec, i: int, response: Any, events: queue.Queue, stop: threading.Event) -> bool:
+    """Put the stream's chunks on `events`; True once it ended properly ([DONE] or a finish_reason)."""
+    finished = False
+    for line in _lines(spec, response):
+        if stop.is_set():
+            return True
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return True
+        chunk = json.loads(data)
+        choices = chunk.get("choices") if isinstance(chunk, dict) else None
+        if isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
+            finished = True
+        events.put((i, chunk))
+    return finished
+
+
+def _lines(spec: ModelSpec, response: Any) -> Iterator[str]:
+    """The stream's lines, each at most MAX_LINE_BYTES (httpx's iter_lines would hold a line of any size)."""
+    pending = b""
+    for block in response.iter_bytes():
+        pending += block
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            yield raw.rstrip(b"\r").decode("utf-8", "replace")
+        if len(pending) > MAX_LINE_BYTES:
+            raise _broken(spec, f"a line longer than {MAX_LINE_BYTES // 1_000_000} MB")
+    if pending:
+        yield pending.decode("utf-8", "replace")
+
+
+def _take_checked(spec: ModelSpec, state: EngineStream, i: int, chunk: Any) -> None:
+    try:
+        _take(state, i, chunk)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        log.warning("Engine chunk from %s of the wrong shape: %r", spec.endpoint, exc)
+        raise _broken(spec, "a chunk that is not an OpenAI-style completion") from None
+
+
+def _check_length(spec: ModelSpec, state: EngineStream, i: int, max_new_tokens: int) -> None:
+    """Stop a candidate that sends far more than it was asked for (an engine that ignores max_tokens)."""
+    if len(state.texts[i]) > max_new_tokens * MAX_CHARS_PER_TOKEN + 256:
+        raise UserError(
+            f"The serving engine {spec.key} sent more than the {max_new_tokens} tokens asked for; the answer was "
+            "stopped.",
+            f"服务引擎 {spec.key} 返回的内容超过了请求的 {max_new_tokens} 个 token，已停止。",
+        )
+
+
 def _take(state: EngineStream, i: int, chunk: dict) -> None:
     if "error" in chunk:  # vLLM and others report a failure mid-stream this way
         detail = _detail(chunk)
         raise UserError(f"The serving engine failed: {detail}", f"服务引擎出错：{detail}")
     for choice in chunk.get("choices") or []:
         piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+        if not isinstance(piece, str):
+            raise TypeError("content is not text")
         if piece:
             state.texts[i] += piece
             state.chunks += 1
@@ -156,25 +236,33 @@ def _take(state: EngineStream, i: int, chunk: dict) -> None:
 
 
 def _unreachable(spec: ModelSpec, exc: Exception) -> UserError:
+    log.warning("Serving engine %s at %s unreachable: %r", spec.key, spec.endpoint, exc)
     return UserError(
-        f"The serving engine at {spec.endpoint} is not reachable ({type(exc).__name__}). Check that it is running, "
+        f"The serving engine {spec.key} is not reachable ({type(exc).__name__}). Check that it is running, "
         "or pick a local model.",
-        f"无法连接服务引擎 {spec.endpoint}（{type(exc).__name__}）。请确认它在运行，或改选本地模型。",
+        f"无法连接服务引擎 {spec.key}（{type(exc).__name__}）。请确认它在运行，或改选本地模型。",
     )
 
 
 def _silent(spec: ModelSpec) -> UserError:
     return UserError(
-        f"The serving engine at {spec.endpoint} stopped answering for {settings.TEXT_ENGINE_TIMEOUT_S:g} s; "
-        "please try again.",
-        f"服务引擎 {spec.endpoint} 已 {settings.TEXT_ENGINE_TIMEOUT_S:g} 秒没有回应，请重试。",
+        f"The serving engine {spec.key} stopped answering for {settings.TEXT_ENGINE_TIMEOUT_S:g} s; please try again.",
+        f"服务引擎 {spec.key} 已 {settings.TEXT_ENGINE_TIMEOUT_S:g} 秒没有回应，请重试。",
+    )
+
+
+def _broken(spec: ModelSpec, what: str) -> UserError:
+    log.warning("Serving engine %s at %s: %s", spec.key, spec.endpoint, what)
+    return UserError(
+        f"The serving engine {spec.key} did not send a complete answer ({what}); please try again.",
+        f"服务引擎 {spec.key} 没有返回完整的回答（{what}），请重试。",
     )
 
 
 def _refused(spec: ModelSpec, status: int, text: str) -> UserError:
     try:
         detail = _detail(json.loads(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         detail = text.strip()[:300] or "no details"
     return UserError(
         f"The serving engine refused the request (HTTP {status}): {detail}",

@@ -1,9 +1,11 @@
 """Text to image: validated settings, a seeded diffusers pipeline through the manager, live progress, labelled PNGs.
 
 `generate_images` is a generator. It runs the pipeline in a worker thread and yields an `ImageUpdate` after every
-denoising step (with a cheap latent preview) and after every finished image. Closing it (Stop button, client cancel)
-sets a stop event that the step callback turns into `pipe._interrupt = True`, then joins the thread: when the
-generator is closed, the pipeline has stopped and the model is free for the next request.
+denoising step (with a cheap latent preview) and after every finished image. Closing it (client cancel), or the run's
+Stop (`tasks.cancel`), stops the pipeline: between steps through `pipe._interrupt`, and inside a step through a check
+before every block of the denoiser and the VAE, so a Stop on a large image on a CPU takes effect in a fraction of a
+step. When the generator is closed, the pipeline has stopped and the model is free for the next request. On a CPU, a
+request whose work would take many minutes is refused before it starts (`check_cost`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, default_model, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import image_metadata, image_safety
+from aigc_demo.tasks import cancel, image_metadata, image_safety
 from aigc_demo.tasks.prompt_translation import looks_non_english
 from aigc_demo.tasks.validation import check_choice, check_number, check_text, resolve_seed
 
@@ -121,6 +123,58 @@ def scheduler_choices(spec: ModelSpec) -> list[str]:
 def has_safety_checker(spec: ModelSpec) -> bool | None:
     """Whether the model ships a safety checker: from its catalogue entry, None if the entry does not say."""
     return spec.defaults.get("safety_checker")
+
+
+def check_cost(req: ImageRequest, device: str) -> None:
+    """On a CPU, refuse at once a request whose work (width x height x steps x images) would run for many minutes."""
+    if device != "cpu":
+        return
+    work = req.width * req.height * req.num_inference_steps * req.num_images / 1e6
+    limit = settings.CPU_IMAGE_WORK
+    if work <= limit:
+        return
+    runs = req.num_inference_steps * req.num_images
+    side = int((limit * 1e6 / runs) ** 0.5) // 8 * 8
+    if side >= settings.MIN_IMAGE_SIZE:
+        largest_en = f"with {req.num_inference_steps} step(s) and {req.num_images} image(s), at most {side}x{side}"
+        largest_zh = f"在 {req.num_inference_steps} 步、{req.num_images} 张时最大为 {side}x{side}"
+    else:
+        n = max(1, int(limit * 1e6 // (req.width * req.height)))
+        largest_en = f"at {req.width}x{req.height}, at most {n} step(s) x image(s) in all"
+        largest_zh = f"在 {req.width}x{req.height} 时步数 x 张数最多为 {n}"
+    raise UserError(
+        f"This request is too large for this CPU ({work:.1f} megapixel-steps; the limit, AIGC_CPU_IMAGE_WORK, is "
+        f"{limit:g}): {largest_en}.",
+        f"此请求对本机 CPU 过大（{work:.1f} 百万像素·步，上限 AIGC_CPU_IMAGE_WORK 为 {limit:g}）：{largest_zh}。",
+    )
+
+
+class _Interrupted(Exception):
+    """Raised inside the denoiser by `_stop_hook` when the run was stopped mid-step."""
+
+
+_STOP_BY_THREAD: dict[int, Any] = {}  # pipeline thread -> a callable saying whether its run was stopped
+
+
+def _stop_hook(module: Any, args: Any) -> None:
+    stopped = _STOP_BY_THREAD.get(threading.get_ident())
+    if stopped is not None and stopped():
+        raise _Interrupted
+
+
+def watch_for_stop(pipe: Any) -> None:
+    """Let a Stop end a pipeline inside a step: every block of its denoiser and VAE checks it before it runs.
+
+    The hooks sit on the shared weights, once; they act only in a pipeline thread registered in `_STOP_BY_THREAD`,
+    so another request using the same model is not affected. A check costs a dict lookup per block.
+    """
+    for name in ("unet", "transformer", "vae"):
+        component = getattr(pipe, name, None)
+        if component is None or getattr(component, "_aigc_stop_hooks", False):
+            continue
+        for module in component.modules():
+            module.register_forward_pre_hook(_stop_hook)
+        component._aigc_stop_hooks = True
 
 
 def latent_preview(latents: Any, pipeline_class: str, width: int, height: int) -> Any:
@@ -224,12 +278,20 @@ def generate_images(
     if safe_mode:
         image_safety.check_prompt(req.prompt)
     spec = get_spec(req.model)
+    check_cost(req, manager.device)
+    external = cancel.current()  # the run's Stop, seen mid-step; closing this generator stops it too
+
     with manager.use(req.model) as lm:
         pipe = request_pipeline(lm.model, req.scheduler, keep_checker=safe_mode)
+        watch_for_stop(lm.model)
         scheduler = type(pipe.scheduler).__name__
         has_checker = getattr(pipe, "safety_checker", None) is not None
         safety = "checker" if has_checker else "blocklist" if safe_mode else "off"
         stop = threading.Event()
+
+        def stopped() -> bool:
+            return stop.is_set() or (external is not None and external.is_set())
+
         events: queue.Queue = queue.Queue()
         done = object()
         error: list[BaseException] = []
@@ -239,15 +301,16 @@ def generate_images(
             latents = callback_kwargs["latents"]
             preview = latent_preview(latents[0], pipeline_class, req.width, req.height) if previews else None
             events.put(("step", step + 1, p.num_timesteps, preview))
-            if stop.is_set():
+            if stopped():
                 p._interrupt = True  # the loop skips the remaining steps
             return callback_kwargs
 
         def work() -> None:
+            _STOP_BY_THREAD[threading.get_ident()] = stopped
             try:
                 with torch.inference_mode():
                     for i in range(req.num_images):
-                        if stop.is_set():
+                        if stopped():
                             return
                         out = pipe(
                             prompt=req.prompt,
@@ -261,9 +324,12 @@ def generate_images(
                         )
                         flagged = bool((getattr(out, "nsfw_content_detected", None) or [False])[0])
                         events.put(("image", out.images[0], flagged))
+            except _Interrupted:
+                pass  # stopped mid-step: what was finished is kept, like a Stop between steps
             except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
                 error.append(exc)
             finally:
+                _STOP_BY_THREAD.pop(threading.get_ident(), None)
                 events.put(done)
 
         start = time.perf_counter()

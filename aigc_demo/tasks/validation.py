@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from typing import Any
 
 from aigc_demo import settings
@@ -32,14 +33,56 @@ LABELS_ZH = {
 }
 
 
+ECHO_CHARS = 80  # an error message quotes at most this much of what it was given
+_SURROGATE = re.compile("[\ud800-\udfff]")
+HUGE = 1e300  # beyond any setting; bigger integers cannot even be turned into floats
+
+
+def echo(value: Any, limit: int = ECHO_CHARS, *, quote: bool = True) -> str:
+    """`value` made fit to quote in a message: short (cut with …), no lone surrogates (ui.common escapes HTML)."""
+    text = value if isinstance(value, str) else _short_repr(value, limit)
+    text = _SURROGATE.sub("\ufffd", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"“{text}”" if quote and isinstance(value, str) else text
+
+
+def _short_repr(value: Any, limit: int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > HUGE:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"  # str() of it may even fail
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails is shown by its type
+        text = type(value).__name__
+    return text[: limit + 1]
+
+
+def check_clean_text(name: str, value: str) -> str:
+    """`value`, or a UserError if it holds lone surrogates (no valid text does; they break the event stream)."""
+    if _SURROGATE.search(value):
+        zh = LABELS_ZH.get(name, name)
+        raise UserError(
+            f"The {name.replace('_', ' ')} contains characters that are not valid text (lone surrogates); "
+            "please retype or paste it again.",
+            f"{zh}中含有无效字符（孤立的代理码位），请重新输入或粘贴。",
+        )
+    return value
+
+
 def check_text(name: str, value: Any, *, max_chars: int, allow_empty: bool = False) -> str:
     """A stripped string of at most `max_chars` characters."""
     zh = LABELS_ZH.get(name, name)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise UserError(f"`{name}` must be text, but got {type(value).__name__}.", f"“{zh}”必须是文本。")
-    text = value.strip()
+        kind = type(value).__name__
+        raise UserError(f"`{name}` must be text, but got {kind}.", f"“{zh}”必须是文本，收到的是 {kind}。")
+    if len(value) > 2 * max_chars + 10_000:  # refused before any work on it (strip, search) costs time
+        raise UserError(
+            f"The {name.replace('_', ' ')} is {len(value):,} characters long; the limit is {max_chars:,}.",
+            f"{zh}长度为 {len(value):,} 个字符，超过上限 {max_chars:,}。",
+        )
+    text = check_clean_text(name, value).strip()
     if not text and not allow_empty:
         noun = name.replace("_", " ")
         article = "an" if noun[0] in "aeiou" else "a"
@@ -56,26 +99,15 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool =
     """`value` as a number in [lo, hi] (an int if `integer`), or a UserError saying what was expected and got."""
     zh = LABELS_ZH.get(name, name)
     kind, kind_zh = ("a whole number", "整数") if integer else ("a number", "数字")
-    if isinstance(value, bool) or value is None:
-        number = None
-    elif isinstance(value, (int, float)):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
-    else:
-        number = None
+    number = _as_number(value)
+    shown = echo(value)
     if number is None or not math.isfinite(number):
         raise UserError(
-            f"`{name}` must be {kind} between {lo:g} and {hi:g}, but got {value!r}.",
-            f"“{zh}”必须是 {lo:g} 到 {hi:g} 之间的{kind_zh}，收到的是 {value!r}。",
+            f"`{name}` must be {kind} between {lo:g} and {hi:g}, but got {shown}.",
+            f"“{zh}”必须是 {lo:g} 到 {hi:g} 之间的{kind_zh}，收到的是 {shown}。",
         )
     if integer and number != int(number):
-        raise UserError(
-            f"`{name}` must be a whole number, but got {value!r}.", f"“{zh}”必须是整数，收到的是 {value!r}。"
-        )
+        raise UserError(f"`{name}` must be a whole number, but got {shown}.", f"“{zh}”必须是整数，收到的是 {shown}。")
     if not lo <= number <= hi:
         raise UserError(
             f"`{name}` must be between {lo:g} and {hi:g}, but got {number:g}.",
@@ -84,19 +116,47 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool =
     return int(number) if integer else float(number)
 
 
+def _as_number(value: Any) -> float | None:
+    """A float for numbers and numeric text; None for anything else, huge integers included (no OverflowError)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return float(value) if abs(value) <= HUGE else None
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str) and len(value) <= 100:
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def check_choice(name: str, value: Any, choices: list[str] | tuple[str, ...]) -> str:
     zh = LABELS_ZH.get(name, name)
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         listed = ", ".join(choices)
+        shown = echo(value)
         raise UserError(
-            f"`{name}` must be one of {listed}, but got {value!r}.",
-            f"“{zh}”必须是以下之一：{listed}；收到的是 {value!r}。",
+            f"`{name}` must be one of {listed}, but got {shown}.",
+            f"“{zh}”必须是以下之一：{listed}；收到的是 {shown}。",
+        )
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """`value` if it is a boolean (true/false), else a UserError: 'no' or 0 must not quietly mean on or off."""
+    if not isinstance(value, bool):
+        zh = LABELS_ZH.get(name, name)
+        shown = echo(value)
+        raise UserError(
+            f"`{name}` must be true or false, but got {shown}.", f"“{zh}”必须是 true 或 false，收到的是 {shown}。"
         )
     return value
 
 
 def resolve_seed(seed: Any, randomize: bool = False) -> int:
     """The seed to use: a fresh random one if `randomize` or seed is -1, else the given one (checked)."""
-    if randomize or seed in (-1, "-1"):
+    if randomize or (not isinstance(seed, (list, dict)) and seed in (-1, "-1")):
         return random.randint(0, settings.MAX_SEED)
     return check_number("seed", seed, 0, settings.MAX_SEED, integer=True)

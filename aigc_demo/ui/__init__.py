@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
@@ -13,6 +14,7 @@ from aigc_demo.tasks import evaluation, news_summary, poetry, prompt_translation
 from aigc_demo.ui import (
     evaluation_api,
     image_api,
+    limits,
     models_tab,
     news_summary_tab,
     poetry_tab,
@@ -50,7 +52,8 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     translate_prompt = zerogpu.bind(
         prompt_translation.translate_to_english, manager, zerogpu.translation_seconds
     )
-    with gr.Blocks(title="AIGC Demo") as demo:
+    # delete_cache: gradio's cached files (images shown, anything a client managed to send) go after an hour.
+    with gr.Blocks(title="AIGC Demo", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
         gr.Markdown(
             t(
@@ -76,8 +79,9 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)
         image_api.create_api(generate_images)
-        evaluation_api.create_api(bind(evaluation.evaluate_with_model, manager))
+        evaluation_api.create_api(zerogpu.bind(evaluation.evaluate_with_model, manager, needs_gpu=evaluation.needs_model))
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
+    limits.install(demo)  # per-session and per-address job limits, in front of the queue
     return demo
 
 
@@ -91,4 +95,6 @@ def launch_kwargs() -> dict:
         "footer_links": ["api", "settings"],
         "run_history": False,
         "max_file_size": "10mb",
+        "state_session_capacity": settings.SESSION_CAPACITY,  # each session's state costs memory; oldest go first
+        "app_kwargs": {"middleware": [Middleware(limits.BodyLimit)]},  # no body over AIGC_MAX_REQUEST_BYTES
     }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 from collections.abc import Iterator
 
 import gradio as gr
 
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.validation import echo
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +40,32 @@ def user_errors(request: gr.Request | None) -> Iterator[str]:
     try:
         yield lang
     except UserError as exc:
-        raise gr.Error(exc.message(lang), title=tr(lang, "Please check", "请检查"), print_exception=False) from exc
-    except gr.Error:
+        title = tr(lang, "Please check", "请检查")
+        raise gr.Error(safe_message(exc.message(lang)), title=title, print_exception=False) from exc
+    except gr.Error as exc:
+        exc.message = safe_message(str(exc.message))
         raise
     except Exception as exc:
         log.exception("Unexpected error")
+        detail = safe_message(f"{type(exc).__name__}: {echo(str(exc), quote=False)}")
         raise gr.Error(
             tr(
                 lang,
-                f"Something went wrong ({type(exc).__name__}: {exc}). The app is still running; please try again.",
-                f"出错了（{type(exc).__name__}: {exc}）。应用仍在运行，请重试。",
+                f"Something went wrong ({detail}). The app is still running; please try again.",
+                f"出错了（{detail}）。应用仍在运行，请重试。",
             ),
         ) from exc
 
 
+def safe_message(text: str) -> str:
+    """A message as the browser must get it: HTML escaped (toasts render HTML; visitor and remote text is in it),
+    and no lone surrogates, which would break gradio's event stream and lose the answer."""
+    return html.escape(text.encode("utf-8", "replace").decode("utf-8"), quote=False)
+
+
 def warn(lang: str, warnings: list[tuple[str, str]]) -> None:
     for en, zh in warnings:
-        gr.Warning(tr(lang, en, zh))
+        gr.Warning(safe_message(tr(lang, en, zh)))
 
 
 def twin_notice(lang: str, is_twin: bool) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import gradio as gr
 
+from aigc_demo import settings
 from aigc_demo.catalog import CATALOG
+from aigc_demo.errors import UserError
 from aigc_demo.ui.common import tr, user_errors, user_lang
 from aigc_demo.ui.i18n import t
 
@@ -41,8 +43,10 @@ def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], un
     with gr.Row():
         loadable = [k for k, s in CATALOG.items() if not s.is_served]
         key = gr.Dropdown(loadable, label=t("models.key", "Model", "模型"), value=None)
-        unload_button = gr.Button(t("models.unload", "Unload", "卸载"))
-        unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
+        unload_button = gr.Button(t("models.unload", "Unload", "卸载"), visible=settings.ALLOW_UNLOAD)
+        unload_all_button = gr.Button(
+            t("models.unload_all", "Unload all", "全部卸载"), variant="stop", visible=settings.ALLOW_UNLOAD
+        )
         refresh = gr.Button(t("models.refresh", "Refresh", "刷新"))
 
     def show(request: gr.Request = None):
@@ -51,12 +55,14 @@ def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], un
 
     def do_unload(k, request: gr.Request = None):
         with user_errors(request):
+            _check_unload_allowed()
             if k:
                 unload(k)
             return show(request)
 
     def do_unload_all(request: gr.Request = None):
         with user_errors(request):
+            _check_unload_allowed()
             unload_all()
             return show(request)
 
@@ -64,6 +70,15 @@ def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], un
     unload_button.click(do_unload, key, [overview, table], api_visibility="private")
     unload_all_button.click(do_unload_all, None, [overview, table], api_visibility="private")
     gr.Timer(5).tick(show, None, [overview, table], queue=False, api_visibility="private", show_progress="hidden")
+
+
+def _check_unload_allowed() -> None:
+    """Unloading frees memory for everyone's next request: an operator's action, not an anonymous visitor's."""
+    if not settings.ALLOW_UNLOAD:
+        raise UserError(
+            "Unloading models is for the operator of this app (set AIGC_ALLOW_UNLOAD=1 to allow it).",
+            "卸载模型仅限本应用的运维人员（设置 AIGC_ALLOW_UNLOAD=1 后可用）。",
+        )
 
 
 def create_api(get_status: Callable[[], dict]) -> None:

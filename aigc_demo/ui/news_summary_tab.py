@@ -10,8 +10,9 @@ from aigc_demo import settings
 from aigc_demo.catalog import models_for
 from aigc_demo.tasks.news_fetch import FetchedArticle, fetch_article
 from aigc_demo.tasks.news_summary import AUTO, Progress, SummaryResult
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.common import model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.limits import LIGHT_CONCURRENCY_ID, model_slot
 from aigc_demo.ui.news_summary_views import (
     ARTICLE_CSS,
     article_info,
@@ -231,7 +232,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
             events = summarize_stream(text, method_key, model_key, mnt, sentences, min_nt, reference_text)
             step, result = None, None
             with stopper.run(request) as current:
-                for event in current.follow(events):
+                for event in current.follow(events, needs_model=method_key != "extractive"):
                     if isinstance(event, Progress):
                         step = event
                         progress((event.done, event.total), desc=event.message(lang))
@@ -257,7 +258,8 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
         run,
         [article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference],
         [summary, stats, scores, support, highlight, notice],
-        concurrency_id=MODEL_CONCURRENCY_ID,
+        concurrency_id=LIGHT_CONCURRENCY_ID,  # an extractive run needs no model; an abstractive one takes a slot
+        concurrency_limit=settings.LIGHT_CONCURRENCY,
         api_visibility="private",
     )
     stop_button.click(None, None, None, cancels=fetch_events, queue=False)  # a fetch streams nothing: cancel it
@@ -284,7 +286,17 @@ def create_api(summarize: Callable[..., str]) -> None:
             min_new_tokens: shortest abstractive summary, in tokens (None = the model's default)
         """
         with user_errors(request):
-            return summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
+            if method == "extractive":
+                return summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
+            with model_slot() as _:
+                return summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
 
     api_summarize.__name__ = "summarize"
-    gr.api(api_summarize, api_name="summarize", concurrency_id=MODEL_CONCURRENCY_ID)
+    # Its own group: extractive summaries need no model, so they never wait behind model runs; abstractive ones take
+    # one of the process's model slots, as every model run does.
+    gr.api(
+        api_summarize,
+        api_name="summarize",
+        concurrency_id=LIGHT_CONCURRENCY_ID,
+        concurrency_limit=settings.LIGHT_CONCURRENCY,
+    )

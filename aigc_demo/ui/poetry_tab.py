@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -14,7 +13,7 @@ from aigc_demo.tasks.poetry_forms import FORMS, get_form
 from aigc_demo.tasks.validation import resolve_seed
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
-from aigc_demo.ui.stopping import Stopper, stopped_note
+from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
 StreamFn = Callable[..., Iterator[PoemResult]]
 WriteFn = Callable[..., Iterator[PoemResult]]
@@ -394,9 +393,8 @@ def create_api(write_poem_stream: WriteFn) -> None:
                 strict_rhyme=strict_rhyme,
                 enforce_tone=enforce_tone,
             )
-            with contextlib.closing(updates):
-                for result in updates:
-                    yield result.poems[0]
+            for result in Run().follow(updates):  # the model slot, the run-time limit, a stop that waits
+                yield result.poems[0]
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)

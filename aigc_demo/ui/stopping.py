@@ -5,9 +5,10 @@ browser then fails on a chunk for a run it has already dropped. About one stoppe
 outputs streaming) came back with red "Error" badges over every output and the text the user had so far wiped.
 
 Here Stop only raises a flag. The run's handler drives its task in a worker thread (`Run.follow`), so it sees the flag
-within `POLL_S` even while a step or a model load is still running; it stops reading, says "Stopped" and keeps what it
-made, and its last update reaches the browser as an ordinary result. The worker closes the task after the step it is
-in, which stops the model (see `tasks.streaming`). A Stop that comes while the run is still waiting in the queue is kept
+within `POLL_S` even while a step or a model load is still running; it stops reading, waits (boundedly) for the worker
+to end, says "Stopped" and keeps what it made, and its last update reaches the browser as an ordinary result. The
+worker closes the task, which stops the model (see `tasks.streaming`); an image pipeline sees the Stop inside its step
+(`tasks.cancel`). The model slot (`limits.MODEL_SLOTS`) is held until the worker has really ended. A Stop that comes while the run is still waiting in the queue is kept
 for it: the run then ends as soon as it starts, before any model is loaded.
 
 A session's pending Stop is cleared when its next run is submitted (the `arm` event on the same triggers), so a Stop
@@ -26,11 +27,17 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from aigc_demo import settings
+from aigc_demo.errors import UserError
+from aigc_demo.tasks import cancel
+from aigc_demo.ui import limits
 from aigc_demo.ui.common import tr
 
 T = TypeVar("T")
 POLL_S = 0.05  # how soon a waiting run notices Stop
 PENDING_TTL_S = 3600.0  # a queued run's Stop is kept this long at most
+MAX_PENDING = 10_000  # sessions whose early Stop is remembered; the oldest are forgotten first
+WORKER_NAME = "aigc-run"  # the tests count these threads
 
 _ITEM, _END, _ERROR = "item", "end", "error"
 
@@ -50,12 +57,17 @@ class Run:
         self._stop.set()
         self._quit.set()
 
-    def follow(self, updates: Iterator[T]) -> Iterator[T]:
-        """Yield `updates` until they end, or until Stop: then return at once, with no error.
+    def follow(self, updates: Iterator[T], *, needs_model: bool = True) -> Iterator[T]:
+        """Yield `updates` until they end, or until Stop: then return with no error, once the worker has stopped.
 
         The updates are pulled one at a time by a worker thread (one ahead of the consumer at most), which closes them
         when they end, when Stop is pressed, or when this generator is closed (a browser that went away). Errors the
         task raises are raised here. The caller must not close `updates` itself: the worker may be inside it.
+
+        With `needs_model`, the worker holds one of `limits.MODEL_SLOTS` for as long as it runs, and this generator
+        returns only after the worker has ended (at most `STOP_GRACE_S` after Stop): a run stopped mid-step keeps its
+        slot until its pipeline has really stopped, so the next run cannot start beside it. A run longer than
+        `RUN_TIMEOUT_S` is stopped and ends in a UserError saying so.
         """
         handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         quit_ = self._quit
@@ -69,7 +81,7 @@ class Run:
                     continue
             return False
 
-        def pump() -> None:
+        def pull() -> None:
             try:
                 for item in updates:
                     if quit_.is_set() or not offer(_ITEM, item):
@@ -82,13 +94,33 @@ class Run:
                 if close is not None:
                     close()
 
+        def pump() -> None:
+            cancel.STOP.set(quit_)  # lets a task stop mid-step (see tasks.cancel); this is the worker's own context
+            if not needs_model:
+                pull()
+                return
+            with limits.model_slot(give_up=quit_) as held:
+                if held:
+                    pull()
+                    return
+            close = getattr(updates, "close", None)  # stopped while waiting for a slot: the task never started
+            if close is not None:
+                close()
+
         if self._quit.is_set():  # stopped while queued: the task never starts
             return
         # The worker runs in a copy of this context, where gradio keeps the request's progress tracker.
-        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name="aigc-run", daemon=True)
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name=WORKER_NAME, daemon=True)
         worker.start()
+        deadline = time.monotonic() + settings.RUN_TIMEOUT_S
         try:
             while not quit_.is_set():
+                if time.monotonic() > deadline:
+                    raise UserError(
+                        f"This run took longer than {settings.RUN_TIMEOUT_S:g} s, the limit here "
+                        "(AIGC_RUN_TIMEOUT_S), and was stopped; try a smaller request.",
+                        f"本次运行超过了此处的时限 {settings.RUN_TIMEOUT_S:g} 秒（AIGC_RUN_TIMEOUT_S），已停止；请减小请求规模。",
+                    )
                 try:
                     kind, value = handoff.get(timeout=POLL_S)
                 except queue.Empty:
@@ -100,6 +132,8 @@ class Run:
                 yield value
         finally:
             quit_.set()
+            if needs_model:
+                worker.join(settings.STOP_GRACE_S)  # the gradio slot is freed only when the model is (almost) free
 
 
 class Stopper:
@@ -134,6 +168,8 @@ class Stopper:
             if not runs:
                 self._pending = {s: t for s, t in self._pending.items() if now - t < PENDING_TTL_S}
                 self._pending[session] = now
+                while len(self._pending) > MAX_PENDING:  # dicts keep insertion order: the first is the oldest
+                    self._pending.pop(next(iter(self._pending)))
         for run in runs:
             run.stop()
 

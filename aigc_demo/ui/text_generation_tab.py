@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -21,7 +20,7 @@ from aigc_demo.ui.common import (
     warn,
 )
 from aigc_demo.ui.i18n import t
-from aigc_demo.ui.stopping import Stopper, stopped_note
+from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
 GenerateFn = Callable[..., Iterator[TextUpdate]]
 
@@ -367,8 +366,8 @@ def create_api(generate: GenerateFn) -> None:
                 no_repeat_ngram_size=no_repeat_ngram_size,
                 num_candidates=1,
             )
-            with contextlib.closing(generate(prompt, model, params, seed, system_prompt)) as updates:
-                for u in updates:
-                    yield u.texts[0] if u.texts else ""
+            # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
+            for u in Run().follow(generate(prompt, model, params, seed, system_prompt)):
+                yield u.texts[0] if u.texts else ""
 
     gr.api(generate_text, api_name="generate_text", concurrency_id=MODEL_CONCURRENCY_ID)
