@@ -170,9 +170,7 @@ def write_poem_stream(
         )
     with manager.use(key) as lm:
         if poem_form.language == "zh":
-            plan = _chinese_plan(
-                lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book
-            )
+            plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book)
         else:
             plan = _english_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines)
         from transformers import LogitsProcessorList

@@ -303,9 +303,7 @@ class ChinesePoemLogitsProcessor(LogitsProcessor):
                 if arg is not None and not mask.any():
                     mask = index.group_any[arg]
             elif kind == "tone":
-                mask = (
-                    index.level if arg == LEVEL else index.oblique if arg == OBLIQUE else index.known
-                )
+                mask = index.level if arg == LEVEL else index.oblique if arg == OBLIQUE else index.known
             self._masks[key] = mask
         return self._masks[key]
 
