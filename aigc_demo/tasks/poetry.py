@@ -21,6 +21,7 @@ from aigc_demo.tasks.poetry_english import check_english_poem, validate_english_
 from aigc_demo.tasks.poetry_forms import Form, get_form
 from aigc_demo.tasks.poetry_pinyin import is_cjk
 from aigc_demo.tasks.poetry_report import PoemReport
+from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK, get_rhyme_book
 from aigc_demo.tasks.validation import check_number, check_text, resolve_seed
 
 MAX_PROMPT_CHARS = 200  # a theme, keywords or a first line
@@ -60,11 +61,11 @@ def default_model(form_key: str) -> str:
     return DEFAULT_MODELS[get_form(form_key).language]
 
 
-def check(text: str, form_key: str, acrostic: str | None = None) -> PoemReport:
-    """The form checker for any registered form."""
+def check(text: str, form_key: str, acrostic: str | None = None, rhyme_book: str | None = None) -> PoemReport:
+    """The form checker for any registered form; Chinese forms judge rhyme and tones by `rhyme_book`."""
     form = get_form(form_key)
     if form.language == "zh":
-        return check_poem(text, form_key, "".join((acrostic or "").split()) or None)
+        return check_poem(text, form_key, "".join((acrostic or "").split()) or None, rhyme_book)
     return check_english_poem(text, form_key, acrostic)
 
 
@@ -125,12 +126,14 @@ def write_poem_stream(
     enforce_tone: bool = False,
     num_candidates: int = 1,
     fixed_lines: Sequence[str] = (),
+    rhyme_book: str = DEFAULT_RHYME_BOOK,
 ) -> Iterator[PoemResult]:
     """Stream `num_candidates` poems in `form` about `prompt`; the last update carries one form check per poem.
 
     `acrostic` puts one character (Chinese) or letter (English) at the head of each line. `fixed_lines` are kept
     as the poem's first lines ("regenerate from line N"). Chinese forms: `strict_rhyme` makes the even lines rhyme
-    while decoding, `enforce_tone` makes characters 2/4/6 follow the 平仄 pattern. Temperature 0 is greedy.
+    while decoding, `enforce_tone` makes characters 2/4/6 follow the 平仄 pattern, both by `rhyme_book` ("pingshui"
+    or "xinyun"), which the final check uses too. Temperature 0 is greedy.
     """
     import torch
 
@@ -152,6 +155,7 @@ def write_poem_stream(
     top_p = check_number("top_p", top_p, 0.01, 1.0)
     num_candidates = check_number("num_candidates", num_candidates, 1, settings.MAX_CANDIDATES, integer=True)
     seed = resolve_seed(seed)
+    book = get_rhyme_book(rhyme_book).key
     warnings: list[tuple[str, str]] = []
     kwargs: dict = {"do_sample": False, "num_return_sequences": 1}
     if temperature > 0:
@@ -166,7 +170,7 @@ def write_poem_stream(
         )
     with manager.use(key) as lm:
         if poem_form.language == "zh":
-            plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone)
+            plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book)
         else:
             plan = _english_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines)
         from transformers import LogitsProcessorList
@@ -185,10 +189,12 @@ def write_poem_stream(
             for rows in steps:
                 poems = [plan.decode(row) for row in rows]
                 yield PoemResult(poems, [], done=False, **about)
-    yield PoemResult(poems, [check(poem, form, clean_acrostic) for poem in poems], **about)
+    yield PoemResult(poems, [check(poem, form, clean_acrostic, book) for poem in poems], **about)
 
 
-def _chinese_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines, strict_rhyme, enforce_tone) -> _Plan:
+def _chinese_plan(
+    lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines, strict_rhyme, enforce_tone, rhyme_book
+) -> _Plan:
     """Decoding a Chinese form: the prompt as a first line or a theme, the form processor, exact token budget."""
     from aigc_demo.tasks.poetry_constraints import (
         ChinesePoemLogitsProcessor,
@@ -240,6 +246,7 @@ def _chinese_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines, st
             strict_rhyme=bool(strict_rhyme),
             enforce_tone=bool(enforce_tone),
             fixed_lines=fixed_lines,
+            rhyme_book=rhyme_book,
         )
     )
     decode = lambda row: decode_poem(tok, row, 0, fixed_lines)
@@ -295,6 +302,7 @@ def write_poem(
     enforce_tone: bool = False,
     num_candidates: int = 1,
     fixed_lines: Sequence[str] = (),
+    rhyme_book: str = DEFAULT_RHYME_BOOK,
 ) -> PoemResult:
     """`write_poem_stream`'s final result: the poems and their form checks."""
     with contextlib.closing(
@@ -312,6 +320,7 @@ def write_poem(
             enforce_tone=enforce_tone,
             num_candidates=num_candidates,
             fixed_lines=fixed_lines,
+            rhyme_book=rhyme_book,
         )
     ) as updates:
         return deque(updates, maxlen=1)[0]

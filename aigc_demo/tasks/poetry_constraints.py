@@ -12,7 +12,9 @@ from transformers import LogitsProcessor
 
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.poetry_forms import Form, get_form
-from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, RHYME_GROUPS, is_cjk, pattern_tone, rhyme_group, tone_class
+from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, is_cjk, pattern_tone
+from aigc_demo.tasks.poetry_prosody import starts_level as prosody_starts_level
+from aigc_demo.tasks.poetry_rhyme_books import RhymeBook, get_rhyme_book
 
 COMMA, PERIOD = "，", "。"
 # uer/gpt2-chinese-poem was trained with ASCII commas ("[CLS]梅 山 如 积 翠 ," on its model card): a "," token counts
@@ -68,6 +70,7 @@ class _VocabIndex:
     cjk: torch.Tensor
     level: torch.Tensor
     oblique: torch.Tensor
+    known: torch.Tensor  # characters of one tone only
     group_level: dict[str, torch.Tensor]
     group_any: dict[str, torch.Tensor]
     rhyme_openers: torch.Tensor  # level-tone characters of groups with at least MIN_RHYME_CHOICES such characters
@@ -78,7 +81,7 @@ class _VocabIndex:
         return mask
 
 
-_INDEX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_INDEX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> rhyme book key -> index
 
 
 def _token_text(tokenizer, token: str) -> str:
@@ -88,10 +91,12 @@ def _token_text(tokenizer, token: str) -> str:
     return tokenizer.convert_tokens_to_string([token]).strip()
 
 
-def vocab_index(tokenizer) -> _VocabIndex:
-    """Index the tokenizer's single-character tokens once; works for BERT char vocabs and byte-level BPE alike."""
-    if tokenizer in _INDEX_CACHE:
-        return _INDEX_CACHE[tokenizer]
+def vocab_index(tokenizer, rhyme_book: str | RhymeBook | None = None) -> _VocabIndex:
+    """Index the tokenizer's single-character tokens once per rhyme book; BERT char vocabs and byte-level BPE alike."""
+    book = get_rhyme_book(rhyme_book)
+    cached = _INDEX_CACHE.setdefault(tokenizer, {})
+    if book.key in cached:
+        return cached[book.key]
     size = len(tokenizer)
     special = set(tokenizer.all_special_ids)
     char_of, ids_of = {}, {}
@@ -109,25 +114,32 @@ def vocab_index(tokenizer) -> _VocabIndex:
         out[[i for i, ch in char_of.items() if is_cjk(ch) and predicate(ch)]] = True
         return out
 
-    level = mask(lambda ch: tone_class(ch) == LEVEL)
-    group_any = {g: mask(lambda ch, g=g: rhyme_group(ch) == g) for g in RHYME_GROUPS}
+    # A character the book lists in both tones fits a level and an oblique position alike; one that sets the
+    # 平起/仄起 pattern (line 1's second character) must have one tone only ("known" below).
+    level = mask(lambda ch: LEVEL in book.tones(ch))
+    oblique = mask(lambda ch: OBLIQUE in book.tones(ch))
+    known = mask(lambda ch: len(book.tones(ch)) == 1)
+    groups = book.all_groups()
+    group_any = {g: mask(lambda ch, g=g: g in book.groups(ch)) for g in groups}
     group_level = {g: m & level for g, m in group_any.items()}
+    # The rhyme opens on a character whose main group (the one _state reads back) has enough level characters.
     openers = torch.zeros(size, dtype=torch.bool)
-    for m in group_level.values():
+    for g, m in group_level.items():
         if int(m.sum()) >= MIN_RHYME_CHOICES:
-            openers |= m
+            openers |= m & mask(lambda ch, g=g: book.group(ch) == g)
     index = _VocabIndex(
         char_of=char_of,
         ids_of=ids_of,
         size=size,
         cjk=mask(lambda ch: True),
         level=level,
-        oblique=mask(lambda ch: tone_class(ch) == OBLIQUE),
+        oblique=oblique,
+        known=known,
         group_level=group_level,
         group_any=group_any,
         rhyme_openers=openers,
     )
-    _INDEX_CACHE[tokenizer] = index
+    cached[book.key] = index
     return index
 
 
@@ -225,9 +237,11 @@ class ChinesePoemLogitsProcessor(LogitsProcessor):
         enforce_tone: bool = False,
         fixed_lines: Sequence[str] = (),
         eos_token_id: int | None = None,
+        rhyme_book: str | RhymeBook | None = None,
     ):
         self.form, self.acrostic, self.fixed_lines = validate_poem_request(tokenizer, form_key, acrostic, fixed_lines)
-        self.index = vocab_index(tokenizer)
+        self.book = get_rhyme_book(rhyme_book)
+        self.index = vocab_index(tokenizer, self.book)
         missing = [mark for mark in (COMMA, PERIOD) if mark not in self.index.ids_of]
         if missing:
             raise ValueError(f"The tokenizer needs single tokens for '，' and '。' but lacks {missing}.")
@@ -250,8 +264,11 @@ class ChinesePoemLogitsProcessor(LogitsProcessor):
                 lines.append("")
             elif ch is not None:
                 lines[-1] += ch
-        group = rhyme_group(lines[1][-1]) if len(lines) > 1 and len(lines[1]) == cpl else None
-        starts_level = tone_class(lines[0][1]) == LEVEL if len(lines[0]) >= 2 else None
+        group = self.book.group(lines[1][-1]) if len(lines) > 1 and len(lines[1]) == cpl else None
+        if len(lines) > 1 or len(lines[0]) >= 2:
+            starts_level = prosody_starts_level(lines, self.book)
+        else:
+            starts_level = None
         return _RowState(len(lines) - 1, len(lines[-1]), group, starts_level)
 
     def _constraints(self, state: _RowState) -> list[tuple]:
@@ -266,6 +283,8 @@ class ChinesePoemLogitsProcessor(LogitsProcessor):
         if self.enforce_tone:
             if line_end:
                 keys.append(("tone", LEVEL))
+            elif position == self.form.chars_per_line:  # odd lines end oblique (line 1 could rhyme instead)
+                keys.append(("tone", OBLIQUE))
             elif number == 1 and position == 2:
                 keys.append(("tone", None))  # line 1's second character sets the pattern, so it needs a known tone
             elif state.starts_level is not None and pattern_tone(number, position, state.starts_level):
@@ -284,9 +303,7 @@ class ChinesePoemLogitsProcessor(LogitsProcessor):
                 if arg is not None and not mask.any():
                     mask = index.group_any[arg]
             elif kind == "tone":
-                mask = (
-                    index.level if arg == LEVEL else index.oblique if arg == OBLIQUE else index.level | index.oblique
-                )
+                mask = index.level if arg == LEVEL else index.oblique if arg == OBLIQUE else index.known
             self._masks[key] = mask
         return self._masks[key]
 

@@ -51,7 +51,7 @@ class LineCheck:
     checks: list[Check] = field(default_factory=list)
     punctuation: str = ""  # the mark that ended the line ("" if none)
     tones: str = ""  # 平/仄/? per character
-    rhyme_group: str | None = None  # 中华新韵 group of the last character
+    rhyme_group: str | None = None  # the rhyme book's group of the last character
 
     @property
     def ok(self) -> bool:
@@ -67,6 +67,7 @@ class PoemReport:
     lines: list[LineCheck]
     ok: bool
     notes: list[Check] = field(default_factory=list)
+    rhyme_book: str = ""  # Chinese forms: the book rhyme and tones were judged by ("pingshui" or "xinyun")
 
     @property
     def checks(self) -> list[Check]:
@@ -88,19 +89,35 @@ class PoemReport:
             head = f"The poem breaks some rules of a {form.name_en}:"
         return " ".join([head] + [c.message(lang) for c in self.failures()])
 
-    def to_markdown(self, lang: str = "en") -> str:
+    def verdict(self, lang: str = "en") -> str:
+        """One line: the form, whether the poem follows it, how many rules it breaks, and by which rhyme book."""
+        zh = _zh(lang)
+        form = FORMS[self.form]
+        broken = len(self.failures())
+        book = {"pingshui": ("Pingshui rhyme", "平水韵"), "xinyun": ("中华新韵", "中华新韵")}.get(self.rhyme_book)
+        if zh:
+            head = f"**{form.label_zh}**：{'✓ 符合格律' if self.ok else f'✗ 有 {broken} 处不合格律'}"
+            return head + (f"（按{book[1]}）" if book else "")
+        title = form.label_en if form.language == "en" else f"{form.label_en} ({form.label_zh})"
+        rules = "rule" if broken == 1 else "rules"
+        head = f"**{title}**: {'✓ follows the form' if self.ok else f'✗ breaks the form ({broken} {rules})'}"
+        return head + (f" (by {book[0]})" if book else "")
+
+    def to_markdown(self, lang: str = "en", details: bool = False) -> str:
         """The form checker as the UI shows it: the verdict, the poem-wide notes, then every line with ✓/✗ per rule.
 
-        Failed (and undecided) line checks get their full sentence; failed advice is marked as advice.
+        Failed (and undecided) line checks get their full sentence; failed advice is marked as advice. With
+        `details` everything after the verdict and the broken rules folds into an expander (<details>).
         """
         zh = _zh(lang)
         form = FORMS[self.form]
-        if zh:
-            verdict = f"**{form.label_zh}**：{'✓ 符合格律' if self.ok else '✗ 有不合格律之处'}"
-        else:
-            title = form.label_en if form.language == "en" else f"{form.label_en} ({form.label_zh})"
-            verdict = f"**{title}**: {'✓ follows the form' if self.ok else '✗ breaks the form'}"
-        out = [verdict, ""]
+        out = [self.verdict(lang), ""]
+        if details:
+            out += [f"- ✗ {check.message(lang)}" for check in self.failures()]
+            summary = "逐句检查" if zh else "Line by line"
+            if form.language == "zh":  # the poem box shows a couplet (two 句) per row; the checker counts 句
+                summary += "（每句为半联，一行两句）" if zh else " (a line is one 句, half a couplet: two to a row)"
+            out += ["", f"<details><summary>{summary}</summary>", ""]
         out += [f"- {_mark(note.ok)} {note.message(lang)}" for note in self.notes]
         for line in self.lines:
             label = f"第 {line.index} {'句' if form.language == 'zh' else '行'}" if zh else f"Line {line.index}"
@@ -111,11 +128,41 @@ class PoemReport:
             if summary:
                 out.append(f"    - {summary}")
             out += [f"    - {_mark(c.ok)} {_sentence(c, lang)}" for c in line.checks if c.ok is not True]
+        if details:
+            out += ["", "</details>"]
         return "\n".join(out)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (e.g. for a `gr.JSON` or an API response)."""
         return asdict(self)
+
+    def to_api(self, lang: str = "en") -> dict:
+        """The /check_poem answer: the verdict, failures and advice as sentences in `lang`, then each line."""
+
+        def check(c: Check) -> dict:
+            return {"name": c.name, "ok": c.ok, "required": c.required, "message": c.message(lang)}
+
+        return {
+            "form": self.form,
+            "follows_form": self.ok,
+            "rhyme_book": self.rhyme_book or None,
+            "verdict": self.verdict(lang).replace("**", ""),
+            "failures": [c.message(lang) for c in self.failures()],
+            "advice": [c.message(lang) for c in self.failures(required_only=False) if not c.required],
+            "notes": [check(c) for c in self.notes],
+            "lines": [
+                {
+                    "number": line.index,
+                    "text": line.text,
+                    "punctuation": line.punctuation,
+                    "tones": line.tones,
+                    "rhyme_group": line.rhyme_group,
+                    "ok": line.ok,
+                    "checks": [check(c) for c in line.checks],
+                }
+                for line in self.lines
+            ],
+        }
 
 
 def _mark(ok: bool | None) -> str:
