@@ -50,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         "AIGC_MODELS=tiny uses them; AIGC_MODELS=auto falls back to them when a model is unavailable.",
     )
     tw.add_argument("names", nargs="*", help="model keys or task names (default: all)")
+    ins = sub.add_parser(
+        "inspect",
+        help="read back a downloaded output's AI label, model, seed and parameters; verify its C2PA signature",
+        description="Exit codes: 0 marked AI-generated (and a C2PA signature, if any, verifies); 1 no AI marker; "
+        "2 unreadable or unknown file; 3 a C2PA manifest that does not verify (the file changed after signing).",
+    )
+    ins.add_argument("file", help="a PNG or a text/Markdown download from the app")
+    ins.add_argument("--json", action="store_true", help="print a JSON object instead of the report")
     sv = sub.add_parser("serve", help="start the web app (same as python app.py)")
     sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
     sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
@@ -65,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             path = loaders.download(spec)
             print(f"  ✓ {path}", flush=True)
+    elif args.command == "inspect":
+        from aigc_demo.tasks.inspect_file import as_json, inspect_file, render
+
+        result = inspect_file(args.file)
+        print(as_json(result) if args.json else render(result))
+        return result.exit_code
     elif args.command == "twins":
         from aigc_demo import twins
 

@@ -40,7 +40,7 @@ class ManifestReport:
     """What a file's C2PA manifest says, as `inspect` and the tests read it."""
 
     present: bool
-    valid: bool = False  # the signature and the hashes check out: the file is as it was signed
+    valid: bool = False  # the signature and the hashes check out: the file is as it was signed (signer may be unknown)
     state: str = ""  # c2pa's validation state: Valid, Trusted, Invalid
     ai_generated: bool = False
     signer: str = ""
@@ -215,10 +215,46 @@ def read_manifest(data: bytes, mime_type: str = "image/png") -> ManifestReport:
     signature = active.get("signature_info", {})
     return ManifestReport(
         present=True,
-        valid=state in ("Valid", "Trusted") and not failures,
+        # A self-signed certificate is reported untrusted; that says who signed, not whether the file changed.
+        valid=state in ("Valid", "Trusted") and all(f.startswith("signingCredential.untrusted") for f in failures),
         state=state,
         ai_generated=bool(ai_generated),
         signer=" / ".join(v for v in (signature.get("common_name"), signature.get("issuer")) if v),
         recipe=recipe,
         errors=failures,
     )
+
+
+def png_bytes(image) -> bytes:
+    """`image` as PNG with its `info` text chunks (the recipe, the AI marker; XMP as iTXt), as gradio would save it."""
+    from PIL.PngImagePlugin import PngInfo, iTXt
+
+    chunks = PngInfo()
+    for key, value in image.info.items():
+        if isinstance(value, iTXt):
+            chunks.add_itxt(key, value, value.lang, value.tkey)
+        elif isinstance(value, str):
+            chunks.add_text(key, value)
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=chunks)
+    return out.getvalue()
+
+
+def signed_png_file(image, directory: Path, name: str) -> Path:
+    """Write `image` (annotated by image_metadata) to `directory/name` as a PNG with a signed C2PA manifest.
+
+    The recipe in the manifest is the image's own JSON recipe; an image without one is written unsigned.
+    """
+    from aigc_demo.tasks.image_metadata import read_recipe
+
+    data = png_bytes(image)
+    recipe = read_recipe(image)
+    if recipe is not None and not recipe.get("hidden_by_safe_mode"):
+        try:
+            data, _ = sign_png(data, recipe, name)
+        except Exception:  # provenance must never cost the visitor the image: the text chunks still label it
+            log.exception("C2PA signing failed; the image keeps its PNG text chunks and XMP only")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(data)
+    return path

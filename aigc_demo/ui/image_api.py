@@ -11,6 +11,7 @@ import gradio as gr
 from aigc_demo.catalog import default_model, get_spec
 from aigc_demo.tasks.text_to_image import ImageRequest
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, user_errors
+from aigc_demo.ui.image_files import SignedFiles
 from aigc_demo.ui.stopping import Run
 from aigc_demo.ui.text_to_image_tab import GenerateImagesFn
 
@@ -68,11 +69,12 @@ def create_api(generate_images: GenerateImagesFn) -> None:
             )
             # API clients get no previews: they only see the finished images, so the previews would be wasted work.
             # Run: the model slot, the run-time limit, and a stop that waits for the pipeline (a client's cancel).
-            for u in Run().follow(generate_images(req, previews=False)):
-                progress((u.step, u.total), unit="steps")
-                # A yield per step lets a client's cancel close this generator, which stops the pipeline; the
-                # finished images so far each time (a gr.skip() would make gradio copy the component per session).
-                yield list(u.images)
+            with SignedFiles() as files:  # each finished image once, as a PNG with a signed C2PA manifest
+                for u in Run().follow(generate_images(req, previews=False)):
+                    progress((u.step, u.total), unit="steps")
+                    # A yield per step lets a client's cancel close this generator, which stops the pipeline; the
+                    # finished images so far each time (a gr.skip() would make gradio copy the component per session).
+                    yield files(u.images)
 
     api_trigger.click(
         generate_image, api_inputs, api_output, api_name="generate_image", concurrency_id=MODEL_CONCURRENCY_ID
