@@ -196,7 +196,7 @@ MAX_IMAGE_STEPS = _int("AIGC_MAX_IMAGE_STEPS", 50)
 MAX_GUIDANCE_SCALE = _float("AIGC_MAX_GUIDANCE_SCALE", 20.0)
 MAX_NUM_IMAGES = _int("AIGC_MAX_NUM_IMAGES", 4)
 DEFAULT_NUM_IMAGES = min(MAX_NUM_IMAGES, _int("AIGC_DEFAULT_NUM_IMAGES", 1))
-CPU_IMAGE_WORK = _float("AIGC_CPU_IMAGE_WORK", 2.0)  # megapixel-steps one request may ask of a CPU (w x h x steps x n)
+CPU_IMAGE_WORK = _float("AIGC_CPU_IMAGE_WORK", 4.5)  # megapixel-steps one request may ask of a CPU (w x h x steps x n)
 
 # --- Labels and provenance --------------------------------------------------------------------------------------
 C2PA_CERT = os.getenv("AIGC_C2PA_CERT", "")  # PEM chain (signer first) that signs images' C2PA manifests
