@@ -13,6 +13,7 @@ from aigc_demo.tasks.poetry_forms import FORMS, get_form
 from aigc_demo.tasks.validation import resolve_seed
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.poem_check_api import create_api as create_check_api
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
 StreamFn = Callable[..., Iterator[PoemResult]]
@@ -398,3 +399,4 @@ def create_api(write_poem_stream: WriteFn) -> None:
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)
+    create_check_api()  # /check_poem: the same checker, no model
