@@ -10,7 +10,9 @@ from gradio_client.exceptions import AppError
 TANG300 = {p["title"]: p for p in json.loads((Path(__file__).parent / "data" / "tang300.json").read_text("utf-8"))}
 # 杜甫《春望》 as tang300 has it (traditional), and the same poem in simplified characters
 CHUNWANG = "\n".join(TANG300["春望"]["paragraphs"])
-CHUNWANG_SIMPLIFIED = "国破山河在，城春草木深。\n感时花溅泪，恨别鸟惊心。\n烽火连三月，家书抵万金。\n白头搔更短，浑欲不胜簪。"
+CHUNWANG_SIMPLIFIED = (
+    "国破山河在，城春草木深。\n感时花溅泪，恨别鸟惊心。\n烽火连三月，家书抵万金。\n白头搔更短，浑欲不胜簪。"
+)
 
 
 @pytest.mark.parametrize("title", ["春望", "黃鶴樓", "相思", "楓橋夜泊"])
@@ -64,9 +66,10 @@ def test_the_rhyme_book_decides(app_client):
     assert app_client.predict(poem, "auto", "pingshui", api_name="/check_poem")["follows_form"] is True
     modern = app_client.predict(poem, "auto", "xinyun", api_name="/check_poem")
     assert modern["rhyme_book"] == "xinyun"
-    assert modern["lines"][1]["rhyme_group"] != app_client.predict(poem, api_name="/check_poem")["lines"][1][
-        "rhyme_group"
-    ]
+    assert (
+        modern["lines"][1]["rhyme_group"]
+        != app_client.predict(poem, api_name="/check_poem")["lines"][1]["rhyme_group"]
+    )
 
 
 def test_english_poems_are_checked_too(app_client):
