@@ -119,3 +119,27 @@ def test_checking_never_waits_behind_the_model_queue():
     demo = build_demo(ModelManager(mode="tiny", device="cpu"))
     check = next(fn for fn in demo.fns.values() if fn.api_name == "check_poem")
     assert check.concurrency_id != MODEL_CONCURRENCY_ID
+
+
+def test_the_tab_shows_the_verdict_first_and_the_lines_in_an_expander():
+    from aigc_demo.ui.poem_check_view import check_markdown
+
+    broken = CHUNWANG.replace("鳥驚心", "鳥驚天")
+    zh = check_markdown("zh", broken, "auto", "pingshui")
+    first, rest = zh.split("\n", 1)
+    assert first.startswith("**五言律诗**：✗ 有 ") and first.endswith("处不合格律（按平水韵）")
+    assert "<details><summary>逐句检查" in rest and "第 4 句" in rest
+    assert rest.index("- ✗") < rest.index("<details>")  # the broken rules before the expander
+    en = check_markdown("en", CHUNWANG_SIMPLIFIED, "wuyan-lushi", "xinyun")
+    assert en.startswith("**Five-character") and "(by 中华新韵)" in en.split("\n", 1)[0]
+
+
+def test_write_poem_takes_a_rhyme_book_as_its_last_parameter(app_client):
+    info = app_client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/write_poem"]
+    last = info["parameters"][-1]
+    assert last["parameter_name"] == "rhyme_book" and last["parameter_default"] == "pingshui"
+    assert last["type"]["enum"] == ["pingshui", "xinyun"]
+    poem = app_client.predict("明月", "wuyan-jueju", rhyme_book="xinyun", seed=3, api_name="/write_poem")
+    assert app_client.predict(poem, "wuyan-jueju", "xinyun", api_name="/check_poem")["follows_form"] is True
+    with pytest.raises(AppError, match="Unknown rhyme book 'old'"):
+        app_client.predict("明月", rhyme_book="old", api_name="/write_poem")
