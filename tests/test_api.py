@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from gradio_client.exceptions import AppError
 
-ENDPOINTS = {"/generate_text", "/write_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text"}
+ENDPOINTS = {
+    "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text"
+}  # fmt: skip
 
 ARTICLE = (
     "The city council approved a new budget on Monday. It adds money for parks and libraries. "

@@ -246,3 +246,19 @@ def test_api_errors_follow_the_clients_language(app_client):
             zh.predict("明月", "sonnet", api_name="/write_poem")
     finally:
         zh.close()
+
+
+@pytest.mark.parametrize("model", ["gpt2-chinese-poem", "qwen2.5-0.5b-instruct"])
+@pytest.mark.parametrize("rhyme_book", ["pingshui", "xinyun"])
+def test_strict_rhyme_poems_pass_the_checker_under_the_book_they_were_written_for(manager, model, rhyme_book):
+    """Twins for now; the same test runs on the offline real models where they are installed."""
+    from aigc_demo.tasks.poetry import check_pasted
+
+    for form_key, seed in [("wuyan-jueju", 1), ("qiyan-lushi", 2)]:
+        result = write_poem(manager, "秋", form_key, model=model, seed=seed, num_candidates=2, rhyme_book=rhyme_book)
+        assert result.model == model
+        for poem, report in zip(result.poems, result.reports, strict=True):
+            assert report.rhyme_book == rhyme_book and report.ok, report.to_markdown()
+            pasted = check_pasted(poem, form_key, rhyme_book)  # what /check_poem answers a reader who pastes it
+            assert pasted.ok, pasted.to_markdown()
+            assert check_pasted(poem, "auto", rhyme_book).form == form_key

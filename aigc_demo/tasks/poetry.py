@@ -16,15 +16,16 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
-from aigc_demo.tasks.poetry_chinese import check_poem, split_lines
+from aigc_demo.tasks.poetry_chinese import check_poem, guess_form, split_lines
 from aigc_demo.tasks.poetry_english import check_english_poem, validate_english_request
-from aigc_demo.tasks.poetry_forms import Form, get_form
+from aigc_demo.tasks.poetry_forms import FORMS, Form, get_form
 from aigc_demo.tasks.poetry_pinyin import is_cjk
 from aigc_demo.tasks.poetry_report import PoemReport
-from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK, get_rhyme_book
-from aigc_demo.tasks.validation import check_number, check_text, resolve_seed
+from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
+from aigc_demo.tasks.validation import check_choice, check_number, check_text, resolve_seed
 
 MAX_PROMPT_CHARS = 200  # a theme, keywords or a first line
+MAX_POEM_CHARS = 2000  # a pasted poem: a 律诗 is 64 characters, a long free verse a few hundred
 MAX_THEME_CHARS = 32  # Chinese characters of the theme shown to the classical-poem model
 DEFAULT_MODELS = {"zh": "gpt2-chinese-poem", "en": "qwen2.5-0.5b-instruct"}  # per form language
 ENGLISH_LINE_TOKENS = 24  # decoding ends an English line after this many tokens
@@ -67,6 +68,21 @@ def check(text: str, form_key: str, acrostic: str | None = None, rhyme_book: str
     if form.language == "zh":
         return check_poem(text, form_key, "".join((acrostic or "").split()) or None, rhyme_book)
     return check_english_poem(text, form_key, acrostic)
+
+
+def check_pasted(poem: str, form: str = "auto", rhyme_book: str = DEFAULT_RHYME_BOOK) -> PoemReport:
+    """The checker for a poem anyone pastes: `form` "auto" guesses it (Chinese by line shape, English by line count)."""
+    text = check_text("poem", poem, max_chars=MAX_POEM_CHARS)
+    form_key = check_choice("form", form, ("auto", *FORMS))
+    book = check_choice("rhyme_book", rhyme_book, tuple(RHYME_BOOKS))
+    if form_key == "auto":
+        form_key = guess_form(text) if any(is_cjk(ch) for ch in text) else _guess_english_form(text)
+    return check(text, form_key, rhyme_book=book)
+
+
+def _guess_english_form(text: str) -> str:
+    count = len([line for line in text.splitlines() if line.strip()])
+    return {3: "haiku", 4: "english-quatrain"}.get(count, "english-free")
 
 
 def poem_lines(text: str, form_key: str) -> list[str]:

@@ -30,6 +30,9 @@ LABELS_ZH = {
     "width": "宽度",
     "height": "高度",
     "num_images": "图片数量",
+    "poem": "诗",
+    "form": "体裁",
+    "rhyme_book": "韵书",
 }
 
 

@@ -13,6 +13,9 @@ from aigc_demo.tasks.poetry_forms import FORMS, get_form
 from aigc_demo.tasks.validation import resolve_seed
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
+from aigc_demo.ui.poem_check_api import RhymeBookChoice
+from aigc_demo.ui.poem_check_api import create_api as create_check_api
+from aigc_demo.ui.poem_check_view import create_check_section, rhyme_book_radio
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
 StreamFn = Callable[..., Iterator[PoemResult]]
@@ -65,7 +68,7 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
     if i >= len(result.reports):
         return tr(lang, "*Writing…*", "*写作中……*") if i < len(result.poems) else ""
     title = tr(lang, "**Form check**", "**格律检查**")
-    return f"{title}  \n{result.reports[i].to_markdown(lang)}"
+    return f"{title}  \n{result.reports[i].to_markdown(lang, details=True)}"
 
 
 def create_tab(write_poem_stream: StreamFn) -> None:
@@ -143,6 +146,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                         "二、四、六字平仄相间。",
                     ),
                 )
+            rhyme_book = rhyme_book_radio("poem-book", writing=True)
     notice = gr.Markdown("", elem_id="poem-notice")
     poems, checks, columns = [], [], []
     with gr.Row(equal_height=False):
@@ -166,16 +170,18 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             precision=0,
             minimum=1,
             maximum=8,
-            label=t("poem.from_line", "Regenerate from line", "从第几行重写"),
+            label=t("poem.from_line", "Regenerate poem 1 from line", "第 1 首从第几句重写"),
             info=t(
                 "poem.from_line.info",
-                "Keeps the lines of poem 1 before this line and writes the rest again.",
-                "保留第 1 首中此行之前的诗句，其余重新写。",
+                "Keeps the lines of poem 1 before this one (numbered as the checker shows them) and writes the rest "
+                "again, as many poems as asked.",
+                "保留第 1 首中此句之前的诗句（句数与格律检查一致），其余重新写，写几首由上面决定。",
             ),
             elem_id="poem-from-line",
         )
         regenerate_button = gr.Button(
-            t("poem.regenerate", "↻ Regenerate from this line", "↻ 从此行重写"), elem_id="poem-regenerate"
+            t("poem.regenerate", "↻ Regenerate poem 1 from this line", "↻ 第 1 首从此句重写"),
+            elem_id="poem-regenerate",
         )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
@@ -219,6 +225,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         example_labels=EXAMPLE_LABELS,
         cache_examples=False,
     )
+    create_check_section(form_choices())
 
     def show_rules(form_key: str, request: gr.Request = None) -> str:
         with user_errors(request) as lang:
@@ -264,8 +271,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     yield row(lang, last, status)
 
     def write(
-        request, regenerate_from, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone
-    ):
+        request, regenerate_from, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone,
+        book,
+    ):  # fmt: skip
         """Both buttons: new poems, or with regenerate_from = (poem 1, N) poems that keep poem 1's lines before N."""
         with user_errors(request) as lang:
             kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
@@ -283,6 +291,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 enforce_tone=bool(tone),
                 num_candidates=n,
                 fixed_lines=kept,
+                rhyme_book=book,
             )
             yield from stream(lang, request, key, updates)
 
@@ -299,10 +308,11 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         randomize,
         strict,
         tone,
+        book,
         request: gr.Request = None,
     ):
         yield from write(
-            request, None, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone
+            request, None, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone, book
         )
 
     def regenerate(
@@ -320,6 +330,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         randomize,
         strict,
         tone,
+        book,
         request: gr.Request = None,
     ):
         yield from write(
@@ -337,11 +348,12 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             randomize,
             strict,
             tone,
+            book,
         )
 
     settings_inputs = [
         prompt, form, acrostic, model, temperature, top_k, top_p, num_candidates, seed, randomize_seed,
-        strict_rhyme, enforce_tone,
+        strict_rhyme, enforce_tone, rhyme_book,
     ]  # fmt: skip
     outputs = [*poems, *checks, stats, seed, notice]
     common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
@@ -364,6 +376,7 @@ def create_api(write_poem_stream: WriteFn) -> None:
         seed: int = 0,
         strict_rhyme: bool = True,
         enforce_tone: bool = False,
+        rhyme_book: RhymeBookChoice = "pingshui",
         request: gr.Request = None,
     ) -> str:
         """Write a poem in a classical Chinese or an English form; the form is guaranteed while the poem is written.
@@ -379,6 +392,7 @@ def create_api(write_poem_stream: WriteFn) -> None:
             seed: random seed; -1 picks one
             strict_rhyme: Chinese forms: make the even lines rhyme while decoding
             enforce_tone: Chinese forms: make characters 2/4/6 follow the 平仄 pattern
+            rhyme_book: Chinese forms: "pingshui" (平水韵, Tang and Song) or "xinyun" (中华新韵), for both of the above
         """
         with user_errors(request):
             updates = write_poem_stream(
@@ -392,9 +406,11 @@ def create_api(write_poem_stream: WriteFn) -> None:
                 seed,
                 strict_rhyme=strict_rhyme,
                 enforce_tone=enforce_tone,
+                rhyme_book=rhyme_book,
             )
             for result in Run().follow(updates):  # the model slot, the run-time limit, a stop that waits
                 yield result.poems[0]
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)
+    create_check_api()  # /check_poem: the same checker, no model
