@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
     sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
     args = parser.parse_args(argv)
+    from aigc_demo import logs
+
+    logs.configure()
 
     if args.command == "download":
         from aigc_demo import loaders

@@ -315,10 +315,12 @@ class ModelManager:
         nbytes = model_nbytes(loaded.model)
         self.load_count[key] = self.load_count.get(key, 0) + 1
         log.info(
-            "Loaded %s (%s, %s) from %s in %.1fs",
+            "Loaded %s (%s, %s, %s, %s) from %s in %.1fs",
             key,
+            "twin" if source.is_twin else "real",
+            self.device,
+            str(self.dtype).removeprefix("torch."),
             _fmt_gb(nbytes),
-            "twin" if source.is_twin else "hub",
             source.path,
             time.perf_counter() - start,
         )
