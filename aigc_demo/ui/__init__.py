@@ -23,7 +23,7 @@ from aigc_demo.ui import (
 )
 from aigc_demo.ui.i18n import build_i18n, t
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # package data: travels in the wheel
 
 HEADER_EN = "Try generative AI in your browser: write text and poems, summarise the news, draw pictures."
 
