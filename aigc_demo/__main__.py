@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "download":
         from aigc_demo import loaders
 
-        for spec in _select(args.names):
+        specs = _select(args.names)
+        if not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
+            sys.exit(loaders.hub_unreachable_message())
+        for spec in specs:
             print(
                 f"Downloading {spec.key} ({spec.repo_id}@{spec.revision[:12]}, ~{spec.params_m:.0f}M parameters)…",
                 flush=True,
