@@ -29,3 +29,17 @@ def test_models_timer_ticks_only_while_models_tab_is_open(demo):
             assert target[1] == "select"
             switches[target[0]] = block_fn.fn().active
     assert switches == {tabs[k]: k == "models" for k in tabs}
+
+
+def test_api_page_shows_real_types_and_enums(demo):
+    endpoints = demo.get_api_info()["named_endpoints"]
+    method = {p["parameter_name"]: p for p in endpoints["/summarize"]["parameters"]}["method"]
+    assert method["type"] == {"enum": ["extractive", "abstractive"]}
+    scheduler = {p["parameter_name"]: p for p in endpoints["/generate_image"]["parameters"]}["scheduler"]
+    assert scheduler["type"]["enum"][0] == "" and "EulerAncestralDiscreteScheduler" in scheduler["type"]["enum"]
+    for name in ("/summarize", "/generate_text"):
+        (returned,) = endpoints[name]["returns"]
+        assert returned["python_type"]["type"] == "str", name
+        types = [p["python_type"]["type"] for p in endpoints[name]["parameters"]]
+        assert "Any" not in types and "str" in types and "int" in types, (name, types)
+    assert endpoints["/model_status"]["returns"][0]["type"]["type"] == "object"

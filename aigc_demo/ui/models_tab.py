@@ -1,7 +1,5 @@
 """The Models tab: what is loaded, where, how big, since when; unload buttons; and /model_status."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import gradio as gr
