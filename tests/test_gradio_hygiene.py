@@ -43,3 +43,18 @@ def test_api_page_shows_real_types_and_enums(demo):
         types = [p["python_type"]["type"] for p in endpoints[name]["parameters"]]
         assert "Any" not in types and "str" in types and "int" in types, (name, types)
     assert endpoints["/model_status"]["returns"][0]["type"]["type"] == "object"
+
+
+def test_mcp_off_by_default_and_one_line_when_the_extra_is_absent(monkeypatch, caplog):
+    import importlib.util
+
+    from aigc_demo import ui
+
+    assert ui.launch_kwargs()["mcp_server"] is False
+    if importlib.util.find_spec("mcp") is not None:
+        pytest.skip("gradio[mcp] is installed here; this test covers the path without it")
+    monkeypatch.setattr(ui.settings, "MCP", True)
+    with caplog.at_level("WARNING", logger="aigc_demo"):
+        assert ui.launch_kwargs()["mcp_server"] is False
+    (record,) = [r for r in caplog.records if "MCP" in r.getMessage()]
+    assert "pip install 'gradio[mcp]'" in record.getMessage() and record.exc_info is None

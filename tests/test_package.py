@@ -46,4 +46,3 @@ def test_wheel_carries_package_assets_rhyme_data_and_entry_point(tmp_path):
     assert "aigc-demo = aigc_demo.__main__:main" in entry_points
     requires = metadata.get_all("Requires-Dist")
     assert "torch==2.13.0" in requires and any(r.startswith("httpx") for r in requires)
-

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import logging
 from pathlib import Path
 
 import gradio as gr
@@ -22,6 +24,8 @@ from aigc_demo.ui import (
     text_to_image_tab,
 )
 from aigc_demo.ui.i18n import build_i18n, t
+
+log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # package data: travels in the wheel
 
@@ -100,4 +104,15 @@ def launch_kwargs() -> dict:
         "max_file_size": "10mb",
         "state_session_capacity": settings.SESSION_CAPACITY,  # each session's state costs memory; oldest go first
         "app_kwargs": {"middleware": [Middleware(limits.BodyLimit)]},  # no body over AIGC_MAX_REQUEST_BYTES
+        "mcp_server": mcp_server(),
     }
+
+
+def mcp_server() -> bool:
+    """AIGC_MCP=1: gradio's MCP server beside the app, when the optional `gradio[mcp]` extra is installed."""
+    if not settings.MCP:
+        return False
+    if importlib.util.find_spec("mcp") is None:  # gradio[mcp] brings `mcp`; optional because it downgrades pydantic
+        log.warning("AIGC_MCP=1 but gradio's MCP extra is not installed (pip install 'gradio[mcp]'): no MCP server.")
+        return False
+    return True
