@@ -46,3 +46,15 @@ def test_wheel_carries_package_assets_rhyme_data_and_entry_point(tmp_path):
     assert "aigc-demo = aigc_demo.__main__:main" in entry_points
     requires = metadata.get_all("Requires-Dist")
     assert "torch==2.13.0" in requires and any(r.startswith("httpx") for r in requires)
+
+
+def test_spaces_preload_matches_the_cpu_defaults_and_the_loaders_patterns():
+    """README front matter: what Spaces bakes into the image is what `download` fetches and the loader reads."""
+    from aigc_demo.__main__ import _select
+    from aigc_demo.loaders import allow_patterns
+
+    front = (ROOT / "README.md").read_text(encoding="utf-8").split("---")[1]
+    block = front.split("preload_from_hub:")[1].split("\n")[1:]
+    lines = [line.strip()[2:] for line in block if line.startswith("  - ")]
+    expected = [f"{s.repo_id} {','.join(allow_patterns(s))} {s.revision}" for s in _select([])]
+    assert lines == expected
