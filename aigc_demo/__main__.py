@@ -62,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
     sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
     args = parser.parse_args(argv)
+    from aigc_demo import logs
+
+    logs.configure()
 
     if args.command == "download":
         from aigc_demo import loaders
 
-        for spec in _select(args.names):
+        specs = _select(args.names)
+        if not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
+            sys.exit(loaders.hub_unreachable_message())
+        for spec in specs:
             print(
                 f"Downloading {spec.key} ({spec.repo_id}@{spec.revision[:12]}, ~{spec.params_m:.0f}M parameters)…",
                 flush=True,

@@ -98,6 +98,17 @@ def cached_snapshot(spec: ModelSpec) -> Path | None:
     return path if any(path.rglob("*.safetensors")) else None
 
 
+def hub_unreachable_message() -> str:
+    """The one sentence `download` says when there is no Hub to download from."""
+    import huggingface_hub.constants as hfc
+
+    why = "HF_HUB_OFFLINE is set" if hfc.HF_HUB_OFFLINE else f"{hfc.ENDPOINT} is unreachable from here"
+    return (
+        f"Cannot download: {why}. To run offline, use AIGC_MODELS=tiny (untrained offline twins, built by "
+        "`python -m aigc_demo twins`) or AIGC_MODELS=auto (cached real models, twins for the rest)."
+    )
+
+
 def download(spec: ModelSpec) -> Path:
     """Fetch `spec`'s files into the Hub cache (progress bars on stderr) and return the snapshot folder."""
     from huggingface_hub import snapshot_download

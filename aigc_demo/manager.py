@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -50,7 +51,7 @@ class LoadedModel:
 
 
 def choose_device() -> tuple[str, Any]:
-    """Device and dtype, chosen once: CUDA fp16, Apple MPS fp16, else CPU fp32; AIGC_DEVICE/AIGC_DTYPE override."""
+    """Device, and the dtype AIGC_DTYPE forces on every model (None: each model its own, see model_dtype)."""
     import torch
 
     device = settings.DEVICE
@@ -61,14 +62,25 @@ def choose_device() -> tuple[str, Any]:
             device = "mps"
         else:
             device = "cpu"
-    if settings.DTYPE != "auto":
-        return device, getattr(torch, settings.DTYPE)
-    if device == "cuda":
-        # fp16 is what the image pipelines' fp16 weights expect; one dtype for all models keeps accounting simple
-        return device, torch.float16
-    if device == "mps":
-        return device, torch.float16
-    return device, torch.float32
+    return device, (getattr(torch, settings.DTYPE) if settings.DTYPE != "auto" else None)
+
+
+def model_dtype(spec: ModelSpec, device: str, capability: tuple[int, int] | None = None) -> Any:
+    """The dtype `spec` loads in on `device`: CPU fp32; diffusion pipelines fp16 (their fp16 weight variant);
+    language models bf16 on GPUs that have it (compute capability >= 8; Qwen2.x overflows to inf/NaN in fp16),
+    fp16 on older ones and on MPS. `capability` stands in for torch.cuda.get_device_capability() in tests."""
+    import torch
+
+    if device == "cpu":
+        return torch.float32
+    if spec.library == "diffusers" or device != "cuda":
+        return torch.float16
+    if capability is None:
+        try:
+            capability = torch.cuda.get_device_capability()
+        except (RuntimeError, AssertionError):  # no CUDA context in this process (ZeroGPU's main process: H200s)
+            capability = (9, 0) if os.getenv("SPACES_ZERO_GPU") else (0, 0)
+    return torch.bfloat16 if capability[0] >= 8 else torch.float16
 
 
 def model_nbytes(model: Any) -> int:
@@ -124,7 +136,8 @@ class ModelManager:
     ):
         # Device, dtype and budget are settled on first use: choosing them imports torch, which start-up avoids.
         self._device = device
-        self._dtype = dtype
+        self._dtype = dtype  # None: each model its own (model_dtype), unless AIGC_DTYPE forces one
+        self._settled = False
         self._budget_bytes = budget_bytes
         self.mode = mode or settings.MODELS
         self.idle_unload_s = settings.IDLE_UNLOAD_S if idle_unload_s is None else idle_unload_s
@@ -145,8 +158,13 @@ class ModelManager:
 
     @property
     def dtype(self) -> Any:
+        """The dtype forced on every model (the constructor's, or AIGC_DTYPE), None when each model has its own."""
         self._settle()
         return self._dtype
+
+    def dtype_for(self, spec: ModelSpec) -> Any:
+        """The dtype `spec` loads in here."""
+        return self.dtype if self.dtype is not None else model_dtype(spec, self.device)
 
     @property
     def budget_bytes(self) -> int:
@@ -154,15 +172,16 @@ class ModelManager:
         return self._budget_bytes
 
     def _settle(self) -> None:
-        if self._device is not None and self._dtype is not None and self._budget_bytes is not None:
+        if self._settled:
             return
         with self._lock:
-            if self._device is None or self._dtype is None:
-                auto_device, auto_dtype = choose_device()
+            if not self._settled:
+                auto_device, forced_dtype = choose_device()
                 self._device = self._device or auto_device
-                self._dtype = self._dtype if self._dtype is not None else auto_dtype
+                self._dtype = self._dtype if self._dtype is not None else forced_dtype
             if self._budget_bytes is None:
                 self._budget_bytes = default_budget(self._device)
+            self._settled = True
 
     # --- public API ---------------------------------------------------------------------------------------------
 
@@ -282,7 +301,7 @@ class ModelManager:
         return {
             "mode": self.mode,
             "device": self.device,
-            "dtype": str(self.dtype).removeprefix("torch."),
+            "dtype": str(self.dtype).removeprefix("torch.") if self.dtype is not None else "per model",
             "budget_bytes": self.budget_bytes,
             "budget": _fmt_gb(self.budget_bytes),
             "used_bytes": used,
@@ -297,16 +316,17 @@ class ModelManager:
     def _load_model(self, key: str) -> LoadedModel:
         spec = catalog.get_spec(key)
         source = self._resolve(spec, self.mode)
-        estimate = self._estimate_bytes(spec, source)
+        dtype = self.dtype_for(spec)
+        estimate = self._estimate_bytes(spec, source, dtype)
         self._make_room(spec, estimate)
         start = time.perf_counter()
         try:
-            loaded = self._load(spec, source.path, self.device, self.dtype)
+            loaded = self._load(spec, source.path, self.device, dtype)
         except MemoryError as exc:  # also torch.OutOfMemoryError, a subclass on recent torch
             log.warning("Out of memory loading %s; evicting everything idle and retrying once.", key)
             self.unload_all()
             try:
-                loaded = self._load(spec, source.path, self.device, self.dtype)
+                loaded = self._load(spec, source.path, self.device, dtype)
             except MemoryError:
                 raise UserError(
                     f"Not enough memory to load {spec.repo_id}, even after unloading the other models.",
@@ -315,10 +335,12 @@ class ModelManager:
         nbytes = model_nbytes(loaded.model)
         self.load_count[key] = self.load_count.get(key, 0) + 1
         log.info(
-            "Loaded %s (%s, %s) from %s in %.1fs",
+            "Loaded %s (%s, %s, %s, %s) from %s in %.1fs",
             key,
+            "twin" if source.is_twin else "real",
+            self.device,
+            str(dtype).removeprefix("torch."),
             _fmt_gb(nbytes),
-            "twin" if source.is_twin else "hub",
             source.path,
             time.perf_counter() - start,
         )
@@ -327,19 +349,19 @@ class ModelManager:
             model=loaded.model,
             tokenizer=loaded.tokenizer,
             device=self.device,
-            dtype=self.dtype,
+            dtype=dtype,
             is_twin=source.is_twin,
             twin_reason=source.reason,
             nbytes=nbytes,
             load_seconds=time.perf_counter() - start,
         )
 
-    def _estimate_bytes(self, spec: ModelSpec, source: loaders.Source) -> int:
+    def _estimate_bytes(self, spec: ModelSpec, source: loaders.Source, dtype: Any) -> int:
         if source.is_twin:  # twins are a few MB: their size on disk is a fair estimate
             return sum(f.stat().st_size for f in source.path.rglob("*.safetensors"))
         import torch
 
-        return int(spec.params_m * 1e6 * torch.empty(0, dtype=self.dtype).element_size())
+        return int(spec.params_m * 1e6 * torch.empty(0, dtype=dtype).element_size())
 
     def _make_room(self, spec: ModelSpec, needed: int) -> None:
         """Evict least recently used idle models until `needed` more bytes fit in the budget."""

@@ -13,7 +13,7 @@ from aigc_demo.tasks.rouge import rouge
 from aigc_demo.tasks.support import support_map
 from aigc_demo.tasks.text_units import detect_language, split_sentences, tokenize
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))
 NEWS_ZH = json.loads((EXAMPLES / "news_zh.json").read_text(encoding="utf-8"))
 

@@ -18,7 +18,7 @@ from aigc_demo.tasks.news_fetch import check_url, fetch_article
 from aigc_demo.tasks.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
 from aigc_demo.tasks.text_units import split_sentences
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))
 NEWS_ZH = json.loads((EXAMPLES / "news_zh.json").read_text(encoding="utf-8"))
 ARTICLE = NEWS_EN[0]["article"]

@@ -245,6 +245,7 @@ def _unreachable(spec: ModelSpec, exc: Exception) -> UserError:
 
 
 def _silent(spec: ModelSpec) -> UserError:
+    log.warning("Serving engine %s at %s silent for %g s", spec.key, spec.endpoint, settings.TEXT_ENGINE_TIMEOUT_S)
     return UserError(
         f"The serving engine {spec.key} stopped answering for {settings.TEXT_ENGINE_TIMEOUT_S:g} s; please try again.",
         f"服务引擎 {spec.key} 已 {settings.TEXT_ENGINE_TIMEOUT_S:g} 秒没有回应，请重试。",

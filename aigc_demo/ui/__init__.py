@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import logging
 from pathlib import Path
 
 import gradio as gr
@@ -23,7 +25,9 @@ from aigc_demo.ui import (
 )
 from aigc_demo.ui.i18n import build_i18n, t
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"  # package data: travels in the wheel
 
 HEADER_EN = "Try generative AI in your browser: write text and poems, summarise the news, draw pictures."
 
@@ -47,11 +51,11 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     generate = bind_text_generation(manager)
     write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
-    summarize_stream = zerogpu.bind(news_summary.summarize_stream, manager, zerogpu.summary_seconds, zerogpu.abstractive)
-    generate_images = zerogpu.bind(text_to_image.generate_images, manager, zerogpu.image_seconds)
-    translate_prompt = zerogpu.bind(
-        prompt_translation.translate_to_english, manager, zerogpu.translation_seconds
+    summarize_stream = zerogpu.bind(
+        news_summary.summarize_stream, manager, zerogpu.summary_seconds, zerogpu.abstractive
     )
+    generate_images = zerogpu.bind(text_to_image.generate_images, manager, zerogpu.image_seconds)
+    translate_prompt = zerogpu.bind(prompt_translation.translate_to_english, manager, zerogpu.translation_seconds)
     # delete_cache: gradio's cached files (images shown, anything a client managed to send) go after an hour.
     with gr.Blocks(title="AIGC Demo", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
@@ -64,22 +68,25 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
             )
         )
         with gr.Tabs():
-            with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text"):
+            with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:
                 text_generation_tab.create_tab(generate, functools.partial(count_tokens, manager))
-            with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry"):
+            with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry") as poetry_tab_:
                 poetry_tab.create_tab(write_poem_stream)
-            with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news"):
+            with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news") as news_tab:
                 news_summary_tab.create_tab(summarize_stream)
-            with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image"):
+            with gr.Tab(t("tab.image", "🎨 Image", "🎨 文生图"), id="image") as image_tab:
                 text_to_image_tab.create_tab(generate_images, translate_prompt)
-            with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models"):
-                models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
+            with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models") as models_tab_:
+                timer = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
+        models_tab.follow_tabs(timer, models_tab_, [text_tab, poetry_tab_, news_tab, image_tab])
         text_generation_tab.create_api(generate)
         poetry_tab.create_api(write_poem_stream)
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)
         image_api.create_api(generate_images)
-        evaluation_api.create_api(zerogpu.bind(evaluation.evaluate_with_model, manager, needs_gpu=evaluation.needs_model))
+        evaluation_api.create_api(
+            zerogpu.bind(evaluation.evaluate_with_model, manager, needs_gpu=evaluation.needs_model)
+        )
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
     limits.install(demo)  # per-session and per-address job limits, in front of the queue
     return demo
@@ -97,4 +104,15 @@ def launch_kwargs() -> dict:
         "max_file_size": "10mb",
         "state_session_capacity": settings.SESSION_CAPACITY,  # each session's state costs memory; oldest go first
         "app_kwargs": {"middleware": [Middleware(limits.BodyLimit)]},  # no body over AIGC_MAX_REQUEST_BYTES
+        "mcp_server": mcp_server(),
     }
+
+
+def mcp_server() -> bool:
+    """AIGC_MCP=1: gradio's MCP server beside the app, when the optional `gradio[mcp]` extra is installed."""
+    if not settings.MCP:
+        return False
+    if importlib.util.find_spec("mcp") is None:  # gradio[mcp] brings `mcp`; optional because it downgrades pydantic
+        log.warning("AIGC_MCP=1 but gradio's MCP extra is not installed (pip install 'gradio[mcp]'): no MCP server.")
+        return False
+    return True

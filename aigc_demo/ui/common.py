@@ -40,6 +40,7 @@ def user_errors(request: gr.Request | None) -> Iterator[str]:
     try:
         yield lang
     except UserError as exc:
+        log.info("User error: %s", exc.message("en"))  # the visitor's mistake: one line, no traceback
         title = tr(lang, "Please check", "请检查")
         raise gr.Error(safe_message(exc.message(lang)), title=title, print_exception=False) from exc
     except gr.Error as exc:
@@ -54,6 +55,7 @@ def user_errors(request: gr.Request | None) -> Iterator[str]:
                 f"Something went wrong ({detail}). The app is still running; please try again.",
                 f"出错了（{detail}）。应用仍在运行，请重试。",
             ),
+            print_exception=False,  # logged above with its traceback at ERROR; gradio would print it again
         ) from exc
 
 

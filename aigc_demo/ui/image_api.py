@@ -4,16 +4,16 @@ Hidden components rather than `gr.api`, so that images travel as PNG files with 
 AI-generated marker) instead of being re-encoded on the way.
 """
 
-from __future__ import annotations
-
 import gradio as gr
 
-from aigc_demo.catalog import default_model, get_spec
+from aigc_demo.catalog import CATALOG, default_model, get_spec
 from aigc_demo.tasks.text_to_image import ImageRequest
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, user_errors
 from aigc_demo.ui.image_files import SignedFiles
 from aigc_demo.ui.stopping import Run
 from aigc_demo.ui.text_to_image_tab import GenerateImagesFn
+
+SCHEDULER_CHOICES = list(dict.fromkeys(["", *(n for s in CATALOG.values() for n in s.defaults.get("schedulers", ()))]))
 
 
 def create_api(generate_images: GenerateImagesFn) -> None:
@@ -31,7 +31,9 @@ def create_api(generate_images: GenerateImagesFn) -> None:
             gr.Number(value=d.get("height", 512), label="height"),
             gr.Number(value=0, label="seed"),
             gr.Number(value=1, label="num_images"),
-            gr.Textbox(value="", label="scheduler"),
+            # a Dropdown, so that the API page and schema list the schedulers ("" keeps the model's own); custom
+            # values pass, so that a wrong one gets the task's own sentence (which names this model's choices)
+            gr.Dropdown(choices=SCHEDULER_CHOICES, value="", label="scheduler", allow_custom_value=True),
         ]
         api_output = gr.Gallery(format="png", label="images")
         api_trigger = gr.Button()

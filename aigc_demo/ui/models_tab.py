@@ -1,7 +1,5 @@
 """The Models tab: what is loaded, where, how big, since when; unload buttons; and /model_status."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import gradio as gr
@@ -37,7 +35,10 @@ def summary(status: dict, lang: str = "en") -> str:
     return line
 
 
-def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]) -> None:
+def create_tab(
+    get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]
+) -> gr.Timer:
+    """The tab's components and events; returns its refresh timer, off until the tab is opened (see follow_tabs)."""
     overview = gr.Markdown("", elem_id="models-summary")
     table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, elem_id="models-table")
     with gr.Row():
@@ -69,7 +70,16 @@ def create_tab(get_status: Callable[[], dict], unload: Callable[[str], bool], un
     refresh.click(show, None, [overview, table], queue=False, api_visibility="private")
     unload_button.click(do_unload, key, [overview, table], api_visibility="private")
     unload_all_button.click(do_unload_all, None, [overview, table], api_visibility="private")
-    gr.Timer(5).tick(show, None, [overview, table], queue=False, api_visibility="private", show_progress="hidden")
+    timer = gr.Timer(5, active=False)
+    timer.tick(show, None, [overview, table], queue=False, api_visibility="private", show_progress="hidden")
+    return timer
+
+
+def follow_tabs(timer: gr.Timer, models: gr.Tab, others: list[gr.Tab]) -> None:
+    """The timer ticks only while the Models tab is open: an open page elsewhere would poll every 5 s forever."""
+    models.select(lambda: gr.Timer(active=True), None, timer, queue=False, api_visibility="private")
+    for tab in others:
+        tab.select(lambda: gr.Timer(active=False), None, timer, queue=False, api_visibility="private")
 
 
 def _check_unload_allowed() -> None:

@@ -1,8 +1,7 @@
 """The news summary tab and the /summarize endpoint. No torch here: the tab runs the callables it is given."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import gradio as gr
 
@@ -268,7 +267,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
 def create_api(summarize: Callable[..., str]) -> None:
     def api_summarize(
         article: str,
-        method: str = "extractive",
+        method: Literal["extractive", "abstractive"] = "extractive",
         model: str = AUTO,
         max_new_tokens: int = settings.DEFAULT_SUMMARY_TOKENS,
         num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES,

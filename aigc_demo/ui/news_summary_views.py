@@ -14,7 +14,7 @@ from aigc_demo.tasks.news_summary import SummaryResult
 from aigc_demo.tasks.text_units import detect_language, split_sentences
 from aigc_demo.ui.common import ai_label, tr
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
 PALETTE = [  # one soft colour per summary sentence, readable in light and dark themes
     "#fde68a",
     "#bfdbfe",
@@ -36,7 +36,7 @@ ROUGE_COLUMNS = (("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeLsum", "RO
 
 
 def load_examples() -> tuple[list[list[str]], list[str]]:
-    """[article, reference] rows and their labels from assets/examples/news_{en,zh}.json."""
+    """[article, reference] rows and their labels from aigc_demo/assets/examples/news_{en,zh}.json."""
     rows, labels = [], []
     for lang, tag in (("en", "EN"), ("zh", "中文")):
         path = EXAMPLES_DIR / f"news_{lang}.json"

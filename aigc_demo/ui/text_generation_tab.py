@@ -1,7 +1,5 @@
 """The text generation tab and the /generate_text endpoint. No torch here: the tab runs the callables it is given."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 
 import gradio as gr
