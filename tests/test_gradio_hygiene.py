@@ -37,7 +37,9 @@ def test_api_page_shows_real_types_and_enums(demo):
     assert method["type"] == {"enum": ["extractive", "abstractive"]}
     scheduler = {p["parameter_name"]: p for p in endpoints["/generate_image"]["parameters"]}["scheduler"]
     assert scheduler["type"]["enum"][0] == "" and "EulerAncestralDiscreteScheduler" in scheduler["type"]["enum"]
-    for name in ("/summarize", "/generate_text"):
+    poem = {p["parameter_name"]: p for p in endpoints["/write_poem"]["parameters"]}
+    assert "wuyan-jueju" in poem["form"]["type"]["enum"] and poem["rhyme_book"]["type"]["enum"] == ["pingshui", "xinyun"]
+    for name in ("/summarize", "/generate_text", "/write_poem"):
         (returned,) = endpoints[name]["returns"]
         assert returned["python_type"]["type"] == "str", name
         types = [p["python_type"]["type"] for p in endpoints[name]["parameters"]]

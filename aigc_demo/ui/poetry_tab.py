@@ -1,8 +1,8 @@
 """The poetry tab and the /write_poem endpoint. No torch here: the tab runs the callables it is given."""
-
-from __future__ import annotations
+# No `from __future__ import annotations`: gradio reads /write_poem's annotations for the API page (form choices, str).
 
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import gradio as gr
 
@@ -22,6 +22,7 @@ StreamFn = Callable[..., Iterator[PoemResult]]
 WriteFn = Callable[..., Iterator[PoemResult]]
 
 DEFAULT_FORM = "wuyan-jueju"
+WriteFormChoice = Literal[tuple(FORMS)]  # the API page lists the forms
 DEFAULT_TEMPERATURE = 1.0  # 1.0 = the model's own distribution, < 1 safer, > 1 more surprising
 DEFAULT_TOP_K = 50  # keep the k likeliest characters or words; 0 = off
 DEFAULT_TOP_P = 0.95  # keep the smallest set with this much probability; 1.0 = off
@@ -367,7 +368,7 @@ def create_api(write_poem_stream: WriteFn) -> None:
 
     def api_write_poem(
         prompt: str,
-        form: str = DEFAULT_FORM,
+        form: WriteFormChoice = DEFAULT_FORM,
         acrostic: str = "",
         model: str = "",
         temperature: float = DEFAULT_TEMPERATURE,
