@@ -277,13 +277,14 @@ if settings.TEXT_ENGINE_URL:
 
 def get_spec(key: str) -> ModelSpec:
     """The catalogue entry for `key`, or a UserError listing what exists."""
-    try:
-        return CATALOG[key]
-    except KeyError:
+    from aigc_demo.tasks.validation import echo  # tasks/validation imports neither torch nor gradio
+
+    spec = CATALOG.get(key) if isinstance(key, str) else None  # a list or dict is not a key (and not hashable)
+    if spec is None:
         known = ", ".join(CATALOG)
-        raise UserError(
-            f"Unknown model '{key}'. Choose one of: {known}.", f"未知模型“{key}”。可选：{known}。"
-        ) from None
+        name = echo(key, quote=False)
+        raise UserError(f"Unknown model '{name}'. Choose one of: {known}.", f"未知模型“{name}”。可选：{known}。")
+    return spec
 
 
 def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:

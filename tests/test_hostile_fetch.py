@@ -13,7 +13,9 @@ from aigc_demo.tasks import news_fetch
 from .loopback import loopback_server, send
 
 SECRET = "INTERNAL-ONLY admin page: the deploy key is here."
-ARTICLE = "<html><head><title>Internal</title></head><body><article>" + f"<p>{SECRET} " * 20 + "</article></body></html>"
+ARTICLE = (
+    "<html><head><title>Internal</title></head><body><article>" + f"<p>{SECRET} " * 20 + "</article></body></html>"
+)
 PUBLIC = "8.8.8.8"  # a global address; nothing here connects to it successfully (no internet), and nothing must
 
 
