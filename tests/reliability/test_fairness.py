@@ -50,7 +50,10 @@ def run_threads() -> list[threading.Thread]:
 
 
 def test_stop_under_load_leaves_at_most_one_pipeline_alive(app_client):
-    """In-process app (threads are countable): start an image, Stop it mid-run, again and again."""
+    """In-process app (threads are countable): start an image, Stop it mid-run, again and again.
+
+    The next run's worker may already wait for the model slot (named aigc-wait); only one may hold it and run.
+    """
     for _ in range(STOPS):
         job = app_client.submit(
             "a cat", model="sd-turbo", num_inference_steps=6, width=512, height=512, api_name="/generate_image"
