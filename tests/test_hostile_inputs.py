@@ -112,3 +112,21 @@ def test_one_session_cannot_queue_past_its_job_limit(app_client):
     assert f"You already have {limit} requests" in detail and "AIGC_MAX_JOBS_PER_SESSION" in detail, detail
     other = httpx.post(f"{app_client.url}gradio_api/queue/join", json={**join, "session_hash": "another"}, timeout=30)
     assert other.status_code == 200, "another visitor is not refused"
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    ['["not", "a", "dict"]', "{not json", '{"model": ["sd-turbo"]}', '{"model": "sd-turbo", "width": "wide"}'],
+)
+def test_a_gallery_image_with_crafted_metadata_gets_one_sentence(tmp_path, recipe):
+    from PIL import Image, PngImagePlugin
+
+    from aigc_demo.tasks.image_metadata import RECIPE_KEY
+    from aigc_demo.ui.image_controls import restore_values
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text(RECIPE_KEY, recipe)
+    path = tmp_path / "crafted.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    with pytest.raises(UserError, match="cannot be restored"):
+        restore_values(str(path), "en")
