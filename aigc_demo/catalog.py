@@ -237,13 +237,18 @@ _add(
 
 def _load_extra(path: str) -> None:
     """Add administrator entries from a JSON list of ModelSpec fields."""
+    from aigc_demo.catalog_file import CatalogFileError, check_entries
+
     names = {f.name for f in fields(ModelSpec)}
-    for raw in json.loads(Path(path).read_text(encoding="utf-8")):
-        unknown = set(raw) - names
-        if unknown:
-            raise ValueError(f"{path}: unknown catalogue fields {sorted(unknown)}; expected some of {sorted(names)}.")
-        raw = {k: tuple(v) if k in ("tasks", "languages") else v for k, v in raw.items()}
-        spec = ModelSpec(**raw)
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CatalogFileError(f"{path}: not a readable JSON file ({exc}).") from None
+    for raw in check_entries(path, entries, names, set(CATALOG)):
+        try:
+            spec = ModelSpec(**raw)
+        except TypeError as exc:  # a required field left out
+            raise CatalogFileError(f"{path} ({raw['key']}): {exc}.") from None
         if spec.is_served and spec.tasks != ("text-generation",):
             raise ValueError(f"{path}: {spec.key} has an endpoint; served models work in the text tab only.")
         _add(spec)
@@ -277,13 +282,14 @@ if settings.TEXT_ENGINE_URL:
 
 def get_spec(key: str) -> ModelSpec:
     """The catalogue entry for `key`, or a UserError listing what exists."""
-    try:
-        return CATALOG[key]
-    except KeyError:
+    from aigc_demo.tasks.validation import echo  # tasks/validation imports neither torch nor gradio
+
+    spec = CATALOG.get(key) if isinstance(key, str) else None  # a list or dict is not a key (and not hashable)
+    if spec is None:
         known = ", ".join(CATALOG)
-        raise UserError(
-            f"Unknown model '{key}'. Choose one of: {known}.", f"未知模型“{key}”。可选：{known}。"
-        ) from None
+        name = echo(key, quote=False)
+        raise UserError(f"Unknown model '{name}'. Choose one of: {known}.", f"未知模型“{name}”。可选：{known}。")
+    return spec
 
 
 def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:

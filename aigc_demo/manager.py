@@ -315,6 +315,7 @@ class ModelManager:
 
     def _load_model(self, key: str) -> LoadedModel:
         spec = catalog.get_spec(key)
+        self._check_before_resolving(spec)
         source = self._resolve(spec, self.mode)
         dtype = self.dtype_for(spec)
         estimate = self._estimate_bytes(spec, source, dtype)
@@ -356,15 +357,30 @@ class ModelManager:
             load_seconds=time.perf_counter() - start,
         )
 
+    def _check_before_resolving(self, spec: ModelSpec) -> None:
+        """Refuse what cannot run here before resolving, which in hub mode may download gigabytes first."""
+        if self.mode == "tiny":
+            return  # twins are a few MB and run anywhere
+        if spec.gpu_only and self.device == "cpu":
+            raise UserError(
+                f"{spec.key} needs a GPU, and this app runs on a CPU; pick a model marked for CPU.",
+                f"{spec.key} 需要 GPU，而本应用运行在 CPU 上；请选择可在 CPU 上运行的模型。",
+            )
+        self._check_budget(spec, self._weights_bytes(spec, self.dtype_for(spec)))
+
     def _estimate_bytes(self, spec: ModelSpec, source: loaders.Source, dtype: Any) -> int:
         if source.is_twin:  # twins are a few MB: their size on disk is a fair estimate
             return sum(f.stat().st_size for f in source.path.rglob("*.safetensors"))
+        return self._weights_bytes(spec, dtype)
+
+    def _weights_bytes(self, spec: ModelSpec, dtype: Any) -> int:
+        """The real weights' size in this dtype, from the catalogue's parameter count."""
         import torch
 
         return int(spec.params_m * 1e6 * torch.empty(0, dtype=dtype).element_size())
 
-    def _make_room(self, spec: ModelSpec, needed: int) -> None:
-        """Evict least recently used idle models until `needed` more bytes fit in the budget."""
+    def _check_budget(self, spec: ModelSpec, needed: int) -> None:
+        """A UserError if `needed` bytes exceed the whole budget (no eviction could make room)."""
         if needed > self.budget_bytes:
             raise UserError(
                 f"{spec.repo_id} needs about {_fmt_gb(needed)}, more than the memory budget of "
@@ -372,6 +388,10 @@ class ModelManager:
                 f"{spec.repo_id} 约需 {_fmt_gb(needed)}，超过内存预算 {_fmt_gb(self.budget_bytes)}。"
                 "请调高 AIGC_MEMORY_BUDGET 或选择更小的模型。",
             )
+
+    def _make_room(self, spec: ModelSpec, needed: int) -> None:
+        """Evict least recently used idle models until `needed` more bytes fit in the budget."""
+        self._check_budget(spec, needed)
         while True:
             with self._lock:
                 used = sum(m.nbytes for m in self._live.values())

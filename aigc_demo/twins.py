@@ -25,7 +25,12 @@ _build_lock = threading.Lock()
 
 
 def twin_dir(spec: ModelSpec) -> Path:
-    return settings.CACHE_DIR / "twins" / f"{spec.key}-v{TWIN_VERSION}"
+    """The twin's folder, always inside the cache's twins/ (a key is a folder name; it is deleted on rebuild)."""
+    root = (settings.CACHE_DIR / "twins").resolve()
+    path = (root / f"{spec.key}-v{TWIN_VERSION}").resolve()
+    if path.parent != root:
+        raise ValueError(f"The model key {spec.key!r} would put its twin outside {root}; keys are plain names.")
+    return path
 
 
 def ensure_twin(spec: ModelSpec) -> Path:

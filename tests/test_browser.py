@@ -28,7 +28,7 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_SHOTS = ROOT / "assets" / "screenshots"
 README_NAMES = {"text", "poetry", "news", "image", "models"}  # the screenshots the README shows
-WORKERS = {"aigc-generate", "aigc-summarize", "aigc-image", "aigc-run"}  # the app's model worker threads, by name
+WORKERS = {"aigc-generate", "aigc-summarize", "aigc-image", "aigc-run", "aigc-wait"}  # the app's model worker threads, by name
 
 pytestmark = pytest.mark.browser
 

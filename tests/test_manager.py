@@ -162,3 +162,22 @@ def test_unknown_model_lists_catalogue():
     manager = ModelManager(mode="tiny", device="cpu")
     with pytest.raises(UserError, match="Unknown model 'nope'.*gpt2"):
         manager.get("nope")
+
+
+def _resolve_must_not_run(spec, mode):
+    raise AssertionError(f"resolved {spec.key} (in hub mode this downloads) before refusing it")
+
+
+def test_a_gpu_only_model_is_refused_on_cpu_before_any_download():
+    manager = ModelManager(mode="hub", device="cpu", idle_unload_s=0, resolve=_resolve_must_not_run)
+    with pytest.raises(UserError) as caught:
+        manager.get("sdxl-turbo")
+    assert "needs a GPU" in caught.value.en and "需要 GPU" in caught.value.zh
+
+
+def test_the_memory_budget_is_checked_before_resolving():
+    manager = ModelManager(
+        mode="hub", device="cpu", budget_bytes=1_000_000, idle_unload_s=0, resolve=_resolve_must_not_run
+    )
+    with pytest.raises(UserError, match="more than the memory budget"):
+        manager.get("gpt2")

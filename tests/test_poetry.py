@@ -189,6 +189,8 @@ BAD_REQUESTS = [
     ({"num_candidates": 5}, "`num_candidates` must be between 1 and 4", "候选数量"),
     ({"fixed_lines": ["床前明月"]}, "must be 5 Chinese characters", "必须是5个"),
     ({"fixed_lines": ["床前明月光"] * 4}, "at most 3", "最多保留3句"),
+    ({"strict_rhyme": "no"}, "`strict_rhyme` must be true or false", "严格押韵"),
+    ({"enforce_tone": 1}, "`enforce_tone` must be true or false", "平仄约束"),
 ]
 
 
@@ -228,6 +230,7 @@ def test_api_parameters_are_the_documented_ones(app_client):
         ({"prompt": "明月", "acrostic": "ABCD"}, "must be Chinese characters"),
         ({"prompt": "rain", "form": "haiku", "acrostic": "MOON"}, "needs 3 letters"),
         ({"prompt": "明月", "temperature": 5}, "`temperature` must be between 0 and 2"),
+        ({"prompt": "明月", "strict_rhyme": "false"}, "`strict_rhyme` must be true or false"),
     ],
 )
 def test_api_bad_input_gets_one_clear_sentence(app_client, kwargs, message):

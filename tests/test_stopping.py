@@ -199,7 +199,7 @@ def test_stop_frees_a_twin_mid_generation(manager):
 
     def released() -> bool:
         busy = any(m["key"] == key and m["in_use"] for m in manager.status()["loaded"])
-        workers = [t for t in threading.enumerate() if t.name in {"aigc-run", "aigc-generate"}]
+        workers = [t for t in threading.enumerate() if t.name in {"aigc-run", "aigc-wait", "aigc-generate"}]
         return not busy and not workers
 
     wait_for(released)

@@ -79,7 +79,13 @@ def read_recipe(image_or_path: Any) -> dict | None:
         with Image.open(image_or_path) as im:
             info = dict(im.info)
     raw = info.get(RECIPE_KEY)
-    return json.loads(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        recipe = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}  # a recipe, but unreadable: the caller says so
+    return recipe if isinstance(recipe, dict) else {}
 
 
 def is_marked_ai_generated(image: Any) -> bool:

@@ -22,7 +22,7 @@ from aigc_demo.tasks.poetry_forms import FORMS, Form, get_form
 from aigc_demo.tasks.poetry_pinyin import is_cjk
 from aigc_demo.tasks.poetry_report import PoemReport
 from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
-from aigc_demo.tasks.validation import check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.validation import check_bool, check_choice, check_number, check_text, resolve_seed
 
 MAX_PROMPT_CHARS = 200  # a theme, keywords or a first line
 MAX_POEM_CHARS = 2000  # a pasted poem: a 律诗 is 64 characters, a long free verse a few hundred
@@ -171,6 +171,8 @@ def write_poem_stream(
     top_p = check_number("top_p", top_p, 0.01, 1.0)
     num_candidates = check_number("num_candidates", num_candidates, 1, settings.MAX_CANDIDATES, integer=True)
     seed = resolve_seed(seed)
+    strict_rhyme = check_bool("strict_rhyme", strict_rhyme)  # "no" or 0 must not quietly mean a rhyme rule
+    enforce_tone = check_bool("enforce_tone", enforce_tone)
     book = get_rhyme_book(rhyme_book).key
     warnings: list[tuple[str, str]] = []
     kwargs: dict = {"do_sample": False, "num_return_sequences": 1}

@@ -130,10 +130,11 @@ def chinese_forms() -> list[Form]:
 
 def get_form(form_key: str) -> Form:
     """The registered form called `form_key`; an unknown key is the user's error."""
-    form = FORMS.get(form_key)
+    from aigc_demo.tasks.validation import echo
+
+    form = FORMS.get(form_key) if isinstance(form_key, str) else None  # a list is not a key (and not hashable)
     if form is None:
         known = ", ".join(FORMS)
-        raise UserError(
-            f"Unknown poem form '{form_key}'; choose one of: {known}.", f"未知的诗体“{form_key}”，可选：{known}。"
-        )
+        name = echo(form_key, quote=False)
+        raise UserError(f"Unknown poem form '{name}'; choose one of: {known}.", f"未知的诗体“{name}”，可选：{known}。")
     return form

@@ -23,6 +23,8 @@ LABELS_ZH = {
     "no_repeat_ngram_size": "禁止重复的 n-gram 长度",
     "num_candidates": "候选数量",
     "seed": "随机种子",
+    "strict_rhyme": "严格押韵",
+    "enforce_tone": "平仄约束",
     "article": "文章",
     "num_sentences": "摘要句数",
     "num_inference_steps": "步数",

@@ -8,6 +8,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, get_spec, models_for
+from aigc_demo.errors import UserError
 from aigc_demo.tasks.image_metadata import SAMPLER_NAMES, read_recipe
 from aigc_demo.tasks.text_to_image import ImageUpdate, has_safety_checker, max_steps, scheduler_choices
 from aigc_demo.ui.common import ai_label, tr
@@ -100,6 +101,22 @@ def status_text(lang: str, key: str, u: ImageUpdate) -> str:
     return text
 
 
+RECIPE_TEXTS = ("prompt", "negative_prompt", "scheduler")
+RECIPE_NUMBERS = ("num_inference_steps", "guidance_scale", "width", "height", "seed")
+
+
+def _restorable(recipe: dict) -> bool:
+    """Whether a recipe read from a PNG (anyone can write one) has every field, each of the right type."""
+    numbers_ok = all(
+        isinstance(recipe.get(k), (int, float)) and not isinstance(recipe.get(k), bool) and 0 <= recipe[k] < 2**53
+        for k in RECIPE_NUMBERS
+    )
+    texts_ok = all(isinstance(recipe.get(k), str) for k in RECIPE_TEXTS)
+    model = recipe.get("model")
+    known = isinstance(model, str) and model in [s.key for s in models_for("text-to-image")]
+    return numbers_ok and texts_ok and known and recipe["width"] > 0 and recipe["height"] > 0
+
+
 def restore_values(path: str, lang: str) -> tuple | None:
     """The controls' values that remake the PNG at `path`, read from its own metadata; None if it has none.
 
@@ -107,8 +124,13 @@ def restore_values(path: str, lang: str) -> tuple | None:
     scheduler, safety note. Randomize goes off, so that Generate draws the same image again.
     """
     recipe = read_recipe(path)
-    if not recipe or recipe.get("model") not in [s.key for s in models_for("text-to-image")]:
+    if recipe is None:
         return None
+    if not _restorable(recipe):
+        raise UserError(
+            "This image's stored settings are incomplete or altered, so they cannot be restored.",
+            "这张图片保存的参数不完整或已被改动，无法恢复。",
+        )
     spec = get_spec(recipe["model"])
     w, h = recipe["width"], recipe["height"]
     return (

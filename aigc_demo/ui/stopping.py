@@ -37,7 +37,8 @@ T = TypeVar("T")
 POLL_S = 0.05  # how soon a waiting run notices Stop
 PENDING_TTL_S = 3600.0  # a queued run's Stop is kept this long at most
 MAX_PENDING = 10_000  # sessions whose early Stop is remembered; the oldest are forgotten first
-WORKER_NAME = "aigc-run"  # the tests count these threads
+WORKER_NAME = "aigc-run"  # a worker that runs (holds a model slot, or needs none): the tests count these threads
+WAITING_NAME = "aigc-wait"  # a worker still waiting for a model slot: it runs nothing yet
 
 _ITEM, _END, _ERROR = "item", "end", "error"
 
@@ -101,6 +102,7 @@ class Run:
                 return
             with limits.model_slot(give_up=quit_) as held:
                 if held:
+                    threading.current_thread().name = WORKER_NAME
                     pull()
                     return
             close = getattr(updates, "close", None)  # stopped while waiting for a slot: the task never started
@@ -110,7 +112,8 @@ class Run:
         if self._quit.is_set():  # stopped while queued: the task never starts
             return
         # The worker runs in a copy of this context, where gradio keeps the request's progress tracker.
-        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name=WORKER_NAME, daemon=True)
+        name = WAITING_NAME if needs_model else WORKER_NAME
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name=name, daemon=True)
         worker.start()
         deadline = time.monotonic() + settings.RUN_TIMEOUT_S
         try:
