@@ -282,7 +282,7 @@ if settings.TEXT_ENGINE_URL:
 
 def get_spec(key: str) -> ModelSpec:
     """The catalogue entry for `key`, or a UserError listing what exists."""
-    from aigc_demo.tasks.validation import echo  # tasks/validation imports neither torch nor gradio
+    from aigc_demo.tasks.common.validation import echo  # tasks.common.validation imports neither torch nor gradio
 
     spec = CATALOG.get(key) if isinstance(key, str) else None  # a list or dict is not a key (and not hashable)
     if spec is None:

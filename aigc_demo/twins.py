@@ -160,7 +160,7 @@ def _build_gpt2(spec: ModelSpec, dest: Path) -> None:
     import torch
     from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
 
-    from aigc_demo.tasks.poetry_constraints import build_cjk_char_vocab
+    from aigc_demo.tasks.poetry.chinese_decoding import build_cjk_char_vocab
 
     if spec.tokenizer_class == "BertTokenizer":
         # uer/gpt2-chinese-poem: GPT-2 weights over a BERT character vocabulary, no eos token.

@@ -8,7 +8,7 @@ import pytest
 import sacrebleu
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.evaluation import evaluate, evaluate_with_model, perplexity, units
+from aigc_demo.tasks.common.evaluation import evaluate, evaluate_with_model, perplexity, units
 
 
 def test_empty_text_scores_zero_everywhere():

@@ -12,11 +12,11 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import news_summary
-from aigc_demo.tasks.news_chunks import chunk_sentences, split_by_tokens, token_counter
-from aigc_demo.tasks.news_fetch import check_url, fetch_article
-from aigc_demo.tasks.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
-from aigc_demo.tasks.text_units import split_sentences
+from aigc_demo.tasks.news import news_summary
+from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
+from aigc_demo.tasks.news.fetch import check_url, fetch_article
+from aigc_demo.tasks.news.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
+from aigc_demo.tasks.news.text_units import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))

@@ -5,8 +5,8 @@ import torch
 from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_chinese import check_poem, split_lines
-from aigc_demo.tasks.poetry_constraints import (
+from aigc_demo.tasks.poetry.chinese_check import check_poem, split_lines
+from aigc_demo.tasks.poetry.chinese_decoding import (
     ChinesePoemLogitsProcessor,
     build_cjk_char_vocab,
     build_prompt,
@@ -15,7 +15,7 @@ from aigc_demo.tasks.poetry_constraints import (
     validate_poem_request,
     vocab_index,
 )
-from aigc_demo.tasks.poetry_forms import FORMS
+from aigc_demo.tasks.poetry.forms import FORMS
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
 ACROSTICS = ["春夏秋冬", "风花雪月", "山高水长", "一二三四", "天地人和", "我爱中华"]

@@ -9,8 +9,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, LogitsProcessorList, PreTrainedTokenizerFast
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_english import check_english_poem, count_syllables, rhyme, words_of
-from aigc_demo.tasks.poetry_english_decoding import EnglishFormLogitsProcessor
+from aigc_demo.tasks.poetry.english_check import check_english_poem, count_syllables, rhyme, words_of
+from aigc_demo.tasks.poetry.english_decoding import EnglishFormLogitsProcessor
 
 NUM_SEEDS = 50
 

@@ -12,7 +12,11 @@ from starlette.middleware import Middleware
 
 from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import evaluation, news_summary, poetry, prompt_translation, text_generation, text_to_image
+from aigc_demo.tasks.common import evaluation
+from aigc_demo.tasks.image import prompt_translation, text_to_image
+from aigc_demo.tasks.news import news_summary
+from aigc_demo.tasks.poetry import poetry
+from aigc_demo.tasks.text import text_generation
 from aigc_demo.ui import (
     evaluation_api,
     image_api,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.validation import echo
+from aigc_demo.tasks.common.validation import echo
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import cancel
+from aigc_demo.tasks.common import cancel
 from aigc_demo.ui import limits
 from aigc_demo.ui.common import tr
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.image_metadata import DIGITAL_SOURCE_TYPE, SOFTWARE
+from aigc_demo.tasks.image.metadata import DIGITAL_SOURCE_TYPE, SOFTWARE
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def signed_png_file(image, directory: Path, name: str) -> Path:
 
     The recipe in the manifest is the image's own JSON recipe; an image without one is written unsigned.
     """
-    from aigc_demo.tasks.image_metadata import read_recipe
+    from aigc_demo.tasks.image.metadata import read_recipe
 
     data = png_bytes(image)
     recipe = read_recipe(image)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aigc_demo.tasks.poetry_forms import FORMS, Form, get_form
-from aigc_demo.tasks.poetry_pinyin import is_cjk
-from aigc_demo.tasks.poetry_prosody import check_rhyme, check_tones, tone_marks
-from aigc_demo.tasks.poetry_prosody import verdict as _verdict
-from aigc_demo.tasks.poetry_report import Check, LineCheck, PoemReport
-from aigc_demo.tasks.poetry_rhyme_books import RhymeBook, get_rhyme_book
+from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
+from aigc_demo.tasks.poetry.pinyin import is_cjk
+from aigc_demo.tasks.poetry.prosody import check_rhyme, check_tones, tone_marks
+from aigc_demo.tasks.poetry.prosody import verdict as _verdict
+from aigc_demo.tasks.poetry.report import Check, LineCheck, PoemReport
+from aigc_demo.tasks.poetry.rhyme_books import RhymeBook, get_rhyme_book
 
 LINE_BREAKS = "，。！？；"
 _ASCII_PUNCTUATION = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；"})

@@ -10,8 +10,8 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
-from aigc_demo.tasks.streaming import stream_generate
-from aigc_demo.tasks.validation import check_number, check_text, resolve_seed
+from aigc_demo.tasks.common.streaming import stream_generate
+from aigc_demo.tasks.common.validation import check_number, check_text, resolve_seed
 
 # Plain-language presets; the values are shown next to them in the UI.
 PRESETS: dict[str, dict[str, float | int]] = {
@@ -226,7 +226,7 @@ def _generate_served(
     spec: ModelSpec, prompt: str, system_prompt: str, params: GenerationParams, seed: int
 ) -> Iterator[TextUpdate]:
     """The same updates as a local run, streamed from the serving engine that `spec.endpoint` names."""
-    from aigc_demo.tasks.engine import stream_from_engine
+    from aigc_demo.tasks.text.engine import stream_from_engine
 
     warnings = _greedy_note(params)
     start = time.perf_counter()

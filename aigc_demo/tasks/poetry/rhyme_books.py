@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import poetry_pinyin as pinyin
-from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE
+from aigc_demo.tasks.poetry import pinyin
+from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE
 
 DATA = Path(__file__).resolve().parent / "rhyme_data"
 DEFAULT_RHYME_BOOK = "pingshui"  # the book Tang regulated verse (绝句, 律诗) was written to

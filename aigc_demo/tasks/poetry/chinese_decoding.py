@@ -11,10 +11,10 @@ import torch
 from transformers import LogitsProcessor
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_forms import Form, get_form
-from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, is_cjk, pattern_tone
-from aigc_demo.tasks.poetry_prosody import starts_level as prosody_starts_level
-from aigc_demo.tasks.poetry_rhyme_books import RhymeBook, get_rhyme_book
+from aigc_demo.tasks.poetry.forms import Form, get_form
+from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE, is_cjk, pattern_tone
+from aigc_demo.tasks.poetry.prosody import starts_level as prosody_starts_level
+from aigc_demo.tasks.poetry.rhyme_books import RhymeBook, get_rhyme_book
 
 COMMA, PERIOD = "，", "。"
 # uer/gpt2-chinese-poem was trained with ASCII commas ("[CLS]梅 山 如 积 翠 ," on its model card): a "," token counts

@@ -6,7 +6,7 @@ import itertools
 import re
 from collections import Counter
 
-from aigc_demo.tasks.text_units import CHAR_TOKEN, stem
+from aigc_demo.tasks.news.text_units import CHAR_TOKEN, stem
 
 EN_TOKEN = re.compile(r"[a-z0-9]+")
 TOP_K = 3  # article sentences listed per summary sentence at most

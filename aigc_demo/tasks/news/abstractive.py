@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel
-from aigc_demo.tasks.news_chunks import chunk_sentences
-from aigc_demo.tasks.streaming import StopOnEvent
+from aigc_demo.tasks.common.streaming import StopOnEvent
+from aigc_demo.tasks.news.chunks import chunk_sentences
 
 MAX_REDUCE_LEVELS = 4  # rounds of summarising summaries before giving up and showing the part summaries in order
 HEARTBEAT_S = 0.5  # how often a running generation yields, so a Stop button can end it between decoding steps

@@ -11,8 +11,8 @@ from functools import lru_cache
 import pronouncing
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_forms import FORMS, Form
-from aigc_demo.tasks.poetry_report import Check, LineCheck, PoemReport
+from aigc_demo.tasks.poetry.forms import FORMS, Form
+from aigc_demo.tasks.poetry.report import Check, LineCheck, PoemReport
 
 ENGLISH_FORMS = {key: form for key, form in FORMS.items() if form.language == "en"}
 MAX_ACROSTIC_LETTERS = 16  # free verse with an acrostic gets one line per letter

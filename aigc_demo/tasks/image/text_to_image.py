@@ -22,9 +22,11 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, default_model, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import cancel, image_metadata, image_safety
-from aigc_demo.tasks.prompt_translation import looks_non_english
-from aigc_demo.tasks.validation import check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.common import cancel
+from aigc_demo.tasks.common.validation import check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.image import metadata as image_metadata
+from aigc_demo.tasks.image import safety as image_safety
+from aigc_demo.tasks.image.prompt_translation import looks_non_english
 
 STEP_TIMEOUT_S = 600.0  # longest wait for one denoising step before the run is reported as stuck
 PREVIEW_MAX_SIDE = 512  # previews are upscaled latents; larger would only cost bandwidth

@@ -16,13 +16,13 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
-from aigc_demo.tasks.poetry_chinese import check_poem, guess_form, split_lines
-from aigc_demo.tasks.poetry_english import check_english_poem, validate_english_request
-from aigc_demo.tasks.poetry_forms import FORMS, Form, get_form
-from aigc_demo.tasks.poetry_pinyin import is_cjk
-from aigc_demo.tasks.poetry_report import PoemReport
-from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
-from aigc_demo.tasks.validation import check_bool, check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.poetry.chinese_check import check_poem, guess_form, split_lines
+from aigc_demo.tasks.poetry.english_check import check_english_poem, validate_english_request
+from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
+from aigc_demo.tasks.poetry.pinyin import is_cjk
+from aigc_demo.tasks.poetry.report import PoemReport
+from aigc_demo.tasks.poetry.rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
 
 MAX_PROMPT_CHARS = 200  # a theme, keywords or a first line
 MAX_POEM_CHARS = 2000  # a pasted poem: a 律诗 is 64 characters, a long free verse a few hundred
@@ -159,7 +159,7 @@ def write_poem_stream(
         raise UserError(f"`acrostic` must be text, but got {type(acrostic).__name__}.", "“藏头”必须是文本。")
     fixed_lines = [str(line) for line in fixed_lines or ()]
     if poem_form.language == "zh":
-        from aigc_demo.tasks.poetry_constraints import validate_poem_request
+        from aigc_demo.tasks.poetry.chinese_decoding import validate_poem_request
 
         _, clean_acrostic, fixed_lines = validate_poem_request(None, form, acrostic, fixed_lines)
         clean_acrostic = clean_acrostic or ""
@@ -193,7 +193,7 @@ def write_poem_stream(
             plan = _english_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines)
         from transformers import LogitsProcessorList
 
-        from aigc_demo.tasks.streaming import stream_generate
+        from aigc_demo.tasks.common.streaming import stream_generate
 
         tok = lm.tokenizer
         kwargs["logits_processor"] = LogitsProcessorList(plan.processors)
@@ -214,7 +214,7 @@ def _chinese_plan(
     lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines, strict_rhyme, enforce_tone, rhyme_book
 ) -> _Plan:
     """Decoding a Chinese form: the prompt as a first line or a theme, the form processor, exact token budget."""
-    from aigc_demo.tasks.poetry_constraints import (
+    from aigc_demo.tasks.poetry.chinese_decoding import (
         ChinesePoemLogitsProcessor,
         ThemeCharsBias,
         build_prompt,
@@ -273,7 +273,7 @@ def _chinese_plan(
 
 def _english_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines) -> _Plan:
     """Decoding an English form: the instruct model's chat prompt, kept lines after it, the form processor."""
-    from aigc_demo.tasks.poetry_english_decoding import EnglishFormLogitsProcessor
+    from aigc_demo.tasks.poetry.english_decoding import EnglishFormLogitsProcessor
 
     tok = lm.tokenizer
     shape = {

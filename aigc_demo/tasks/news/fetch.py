@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.validation import echo
+from aigc_demo.tasks.common.validation import echo
 
 FETCH_TIMEOUT_S = 8.0  # seconds for the whole fetch, DNS, redirects, download and extraction included
 CONNECT_TIMEOUT_S = 4.0  # seconds to open a connection

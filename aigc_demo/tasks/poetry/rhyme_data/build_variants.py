@@ -5,7 +5,7 @@ the forms people type (simplified 为, variant 爲 for the book's 為) to one si
 or a simplified one, then takes the groups of the book characters that share its key. A traditional character in
 the book keeps its own groups only, so traditional poems are judged exactly.
 
-    pip install opencc==1.4.2 && python -m aigc_demo.tasks.rhyme_data.build_variants
+    pip install opencc==1.4.2 && python -m aigc_demo.tasks.poetry.rhyme_data.build_variants
 """
 
 import json

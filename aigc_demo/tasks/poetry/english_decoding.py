@@ -11,7 +11,7 @@ import torch
 from transformers import LogitsProcessor
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_english import (
+from aigc_demo.tasks.poetry.english_check import (
     count_syllables,
     last_word,
     rhyme,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aigc_demo import settings
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks.validation import check_text
+from aigc_demo.tasks.common.validation import check_text
 
 TRANSLATION_MODEL = "qwen2.5-0.5b-instruct"
 SYSTEM_PROMPT = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from aigc_demo.tasks.text_units import CHAR_TOKEN, split_sentences
+from aigc_demo.tasks.news.text_units import CHAR_TOKEN, split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from aigc_demo.tasks.poetry_forms import Form
-from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, pattern_tone
-from aigc_demo.tasks.poetry_report import Check
-from aigc_demo.tasks.poetry_rhyme_books import RHYME_BOOKS, RhymeBook
+from aigc_demo.tasks.poetry.forms import Form
+from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE, pattern_tone
+from aigc_demo.tasks.poetry.report import Check
+from aigc_demo.tasks.poetry.rhyme_books import RHYME_BOOKS, RhymeBook
 
 _TONE_NAMES = {LEVEL: "level (平)", OBLIQUE: "oblique (仄)"}
 BOTH_TONES = "中"  # the prosodists' mark for a character the book lists in both tones (可平可仄)

@@ -6,10 +6,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from aigc_demo.tasks.poetry_chinese import check_poem, detect_form, split_lines
-from aigc_demo.tasks.poetry_forms import FORM_BY_TAG
-from aigc_demo.tasks.poetry_pinyin import LEVEL
-from aigc_demo.tasks.poetry_rhyme_books import get_rhyme_book
+from aigc_demo.tasks.poetry.chinese_check import check_poem, detect_form, split_lines
+from aigc_demo.tasks.poetry.forms import FORM_BY_TAG
+from aigc_demo.tasks.poetry.pinyin import LEVEL
+from aigc_demo.tasks.poetry.rhyme_books import get_rhyme_book
 
 SHAPE_CHECKS = {"line_count", "length", "characters", "punctuation"}
 

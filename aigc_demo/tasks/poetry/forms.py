@@ -130,7 +130,7 @@ def chinese_forms() -> list[Form]:
 
 def get_form(form_key: str) -> Form:
     """The registered form called `form_key`; an unknown key is the user's error."""
-    from aigc_demo.tasks.validation import echo
+    from aigc_demo.tasks.common.validation import echo
 
     form = FORMS.get(form_key) if isinstance(form_key, str) else None  # a list is not a key (and not hashable)
     if form is None:

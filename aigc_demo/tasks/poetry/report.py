@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from aigc_demo.tasks.poetry_forms import FORMS
+from aigc_demo.tasks.poetry.forms import FORMS
 
 # Short names of the checks for the per-line summary ("length ✓ · rhyme ✗").
 CHECK_NAMES = {
