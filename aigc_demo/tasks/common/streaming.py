@@ -1,7 +1,8 @@
 """Run `model.generate` in a worker thread and stream the new token ids of every row, with a real stop.
 
 Closing the iterator (Stop button, client cancel, disconnect) sets a stop event that a StoppingCriteria checks after
-every token, then joins the thread: when `stream_generate` returns, the model is free for the next request.
+every token, then joins the thread: when `stream_generate` returns, the model is free for the next request (the whole
+stop chain: `tasks.common.worker`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-_DONE = object()
+from aigc_demo.tasks.common.worker import END, GENERATE_THREAD, Worker
 
 
 class StopOnEvent:
@@ -27,21 +28,21 @@ class StopOnEvent:
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
-class _QueueStreamer:
-    """A transformers streamer that forwards each step's new tokens (one per row) to a queue."""
+class _RelayStreamer:
+    """A transformers streamer that hands each step's new tokens (one per row) to `emit`."""
 
-    def __init__(self, q: queue.Queue, skip_first: bool):
-        self.q = q
+    def __init__(self, emit: Callable[[list[int]], object], skip_first: bool):
+        self.emit = emit
         self.skip_first = skip_first  # decoder-only models first "put" the prompt itself
 
     def put(self, value) -> None:
         if self.skip_first:
             self.skip_first = False
             return
-        self.q.put(value.reshape(-1).tolist())
+        self.emit(value.reshape(-1).tolist())
 
     def end(self) -> None:
-        self.q.put(_DONE)
+        pass  # the worker's END follows when generate returns
 
 
 def stream_generate(
@@ -56,43 +57,35 @@ def stream_generate(
     """
     from transformers import StoppingCriteriaList
 
-    stop = threading.Event()
-    q: queue.Queue = queue.Queue()
-    criteria = StoppingCriteriaList([StopOnEvent(stop)])
+    worker = Worker(GENERATE_THREAD, join_s=30)
+    criteria = StoppingCriteriaList([StopOnEvent(worker.stop)])
     criteria.extend(generate_kwargs.pop("stopping_criteria", []) or [])
-    streamer = _QueueStreamer(q, skip_first=not model.config.is_encoder_decoder)
-    error: list[BaseException] = []
+    streamer = _RelayStreamer(worker.emit, skip_first=not model.config.is_encoder_decoder)
 
     def work() -> None:
         import torch
 
-        try:
-            with torch.inference_mode():
-                model.generate(**inputs, streamer=streamer, stopping_criteria=criteria, **generate_kwargs)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
-            error.append(exc)
-            q.put(_DONE)
+        with torch.inference_mode():
+            model.generate(**inputs, streamer=streamer, stopping_criteria=criteria, **generate_kwargs)
 
     eos = _eos_ids(model)
-    thread = threading.Thread(target=work, name="aigc-generate", daemon=True)
-    thread.start()
+    worker.start(work)
     rows: list[list[int]] | None = None
     finished: list[bool] = []
     first = model.config.is_encoder_decoder  # seq2seq models first "put" the decoder start token
     last_yield = 0.0
-    try:
+    with worker:
         done = False
         while not done:
             # One yield per batch of steps: those that arrive within min_interval_s of the last yield, plus whatever
             # is pending when a slow consumer comes back (it skips intermediate states; generation never waits).
-            steps = [q.get(timeout=timeout_s)]
-            while steps[-1] is not _DONE:
-                remaining = min_interval_s - (time.monotonic() - last_yield)
+            steps = [worker.get(timeout_s)]
+            while steps[-1] is not END:
                 try:
-                    steps.append(q.get(timeout=remaining) if remaining > 0 else q.get_nowait())
+                    steps.append(worker.get_until(last_yield + min_interval_s))
                 except queue.Empty:
                     break
-            if steps[-1] is _DONE:
+            if steps[-1] is END:
                 done = True
                 steps.pop()
             for step in steps:
@@ -111,11 +104,7 @@ def stream_generate(
             if rows is not None and steps:
                 last_yield = time.monotonic()
                 yield [list(r) for r in rows]
-        if error:
-            raise error[0]
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+        worker.reraise()
 
 
 def _eos_ids(model: Any) -> set[int]:

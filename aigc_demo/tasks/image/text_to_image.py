@@ -24,6 +24,7 @@ from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks.common import cancel
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.common.worker import END, IMAGE_THREAD, Worker
 from aigc_demo.tasks.image import metadata as image_metadata
 from aigc_demo.tasks.image import safety as image_safety
 from aigc_demo.tasks.image.prompt_translation import looks_non_english
@@ -289,20 +290,17 @@ def generate_images(
         scheduler = type(pipe.scheduler).__name__
         has_checker = getattr(pipe, "safety_checker", None) is not None
         safety = "checker" if has_checker else "blocklist" if safe_mode else "off"
-        stop = threading.Event()
+        worker = Worker(IMAGE_THREAD, join_s=STEP_TIMEOUT_S)
 
         def stopped() -> bool:
-            return stop.is_set() or (external is not None and external.is_set())
+            return worker.stop.is_set() or (external is not None and external.is_set())
 
-        events: queue.Queue = queue.Queue()
-        done = object()
-        error: list[BaseException] = []
         pipeline_class = type(pipe).__name__
 
         def on_step_end(p, step: int, timestep: Any, callback_kwargs: dict) -> dict:
             latents = callback_kwargs["latents"]
             preview = latent_preview(latents[0], pipeline_class, req.width, req.height) if previews else None
-            events.put(("step", step + 1, p.num_timesteps, preview))
+            worker.emit(("step", step + 1, p.num_timesteps, preview))
             if stopped():
                 p._interrupt = True  # the loop skips the remaining steps
             return callback_kwargs
@@ -325,29 +323,25 @@ def generate_images(
                             callback_on_step_end=on_step_end,
                         )
                         flagged = bool((getattr(out, "nsfw_content_detected", None) or [False])[0])
-                        events.put(("image", out.images[0], flagged))
+                        worker.emit(("image", out.images[0], flagged))
             except _Interrupted:
                 pass  # stopped mid-step: what was finished is kept, like a Stop between steps
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
-                error.append(exc)
             finally:
                 _STOP_BY_THREAD.pop(threading.get_ident(), None)
-                events.put(done)
 
         start = time.perf_counter()
-        thread = threading.Thread(target=work, name="aigc-image", daemon=True)
-        thread.start()
+        worker.start(work)
         images: list[Any] = []
         hidden = 0
         per_image = req.num_inference_steps
         base = dict(seed=req.seed, is_twin=lm.is_twin, safety=safety, warnings=_warnings(req, spec))
-        try:
+        with worker:
             while True:
                 try:
-                    event = events.get(timeout=STEP_TIMEOUT_S)
+                    event = worker.get(STEP_TIMEOUT_S)
                 except queue.Empty:
                     raise RuntimeError(f"No denoising step finished within {STEP_TIMEOUT_S:.0f} s.") from None
-                if event is done:
+                if event is END:
                     break
                 if event[0] == "step":
                     _, step, per_image, preview = event
@@ -359,11 +353,7 @@ def generate_images(
                     images.append(finish_image(image, req, len(images), scheduler, lm.is_twin, flagged))
                     total = req.num_images * per_image
                     yield ImageUpdate(len(images) * per_image, total, None, list(images), hidden=hidden, **base)
-            if error:
-                raise error[0]
+            worker.reraise()
             total = req.num_images * per_image
             seconds = time.perf_counter() - start
             yield ImageUpdate(total, total, None, images, done=True, hidden=hidden, seconds=seconds, **base)
-        finally:
-            stop.set()
-            thread.join(timeout=STEP_TIMEOUT_S)

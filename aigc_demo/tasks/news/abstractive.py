@@ -7,12 +7,12 @@ events while they work, and keep yielding while a generation runs, so that closi
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel
 from aigc_demo.tasks.common.streaming import StopOnEvent
+from aigc_demo.tasks.common.worker import SUMMARIZE_THREAD, Worker
 from aigc_demo.tasks.news.chunks import chunk_sentences
 
 MAX_REDUCE_LEVELS = 4  # rounds of summarising summaries before giving up and showing the part summaries in order
@@ -173,33 +173,20 @@ class AbstractiveWriter:
         """model.generate in a worker thread; yields every HEARTBEAT_S so that closing this generator stops it."""
         from transformers import StoppingCriteriaList
 
-        stop = threading.Event()
-        outcome: list = []
+        worker = Worker(SUMMARIZE_THREAD, join_s=30)
         inputs = {k: v.to(self.lm.device) for k, v in inputs.items()}
-        kwargs = self._generate_kwargs() | {"stopping_criteria": StoppingCriteriaList([StopOnEvent(stop)])}
+        kwargs = self._generate_kwargs() | {"stopping_criteria": StoppingCriteriaList([StopOnEvent(worker.stop)])}
 
-        def work() -> None:
+        def work():
             import torch
 
-            try:
-                with torch.inference_mode():
-                    outcome.append(self.lm.model.generate(**inputs, **kwargs))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                outcome.append(exc)
+            with torch.inference_mode():
+                return self.lm.model.generate(**inputs, **kwargs)
 
-        thread = threading.Thread(target=work, name="aigc-summarize", daemon=True)
-        thread.start()
-        try:
-            while thread.is_alive():
-                thread.join(HEARTBEAT_S)
-                if thread.is_alive():
-                    yield self.current
-        finally:
-            stop.set()
-            thread.join(timeout=30)
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return outcome[0]
+        with worker.start(work):
+            while not worker.wait(HEARTBEAT_S):
+                yield self.current
+        return worker.result()
 
     def _warn_limits(self, intermediate: int, final: int) -> None:
         if intermediate:

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from aigc_demo import settings
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.common.validation import echo
+from aigc_demo.tasks.common.worker import FETCH_THREAD, Worker
 
 FETCH_TIMEOUT_S = 8.0  # seconds for the whole fetch, DNS, redirects, download and extraction included
 CONNECT_TIMEOUT_S = 4.0  # seconds to open a connection
@@ -84,35 +85,25 @@ def fetch_article(url: str, *, timeout_s: float = FETCH_TIMEOUT_S, allow_private
             "Too many articles are being fetched right now; try again in a few seconds, or paste the text.",
             "当前正在获取的文章太多；请几秒后再试，或直接粘贴正文。",
         )
-    outcome: list = []
     deadline = time.monotonic() + timeout_s
 
-    def work() -> None:
+    def work() -> str:
         try:
             final_url, body = _download(url, allow_private, deadline)
-            outcome.append(_extract(final_url, body))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            outcome.append(exc)
+            return _extract(final_url, body)
         finally:
             _IN_FLIGHT.release()  # held until the network work has really ended, so stuck fetches stay bounded
 
-    threading.Thread(target=work, name="aigc-fetch", daemon=True).start()
-    _wait(outcome, deadline)
+    # Not joined past the deadline: a stuck download is left to its own socket timeouts, counted by _IN_FLIGHT.
+    worker = Worker(FETCH_THREAD, join_s=0).start(work)
     host = echo(urlsplit(url).hostname or "", quote=False)
-    if not outcome:
+    if not worker.wait(max(0.0, deadline - time.monotonic())):
         raise UserError(
             f"{host} did not answer within {timeout_s:g} seconds. This machine may have no internet access: paste "
             "the article text instead.",
             f"{host} 在 {timeout_s:g} 秒内没有响应，本机可能无法上网：请直接粘贴文章正文。",
         )
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
-def _wait(outcome: list, deadline: float) -> None:
-    while not outcome and time.monotonic() < deadline:
-        time.sleep(0.02)
+    return worker.result()
 
 
 class _PinnedBackend:

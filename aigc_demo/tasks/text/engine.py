@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,9 +20,9 @@ from typing import Any
 from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.worker import END, ENGINE_THREAD, Worker
 
 log = logging.getLogger(__name__)
-_DONE = object()
 MAX_LINE_BYTES = 1_000_000  # one event line; a token is a few bytes, a whole usage report well under a kilobyte
 MAX_CHARS_PER_TOKEN = 32  # a candidate longer than max_new_tokens x this is not honouring max_tokens
 EXTRA_FIELDS = {"top_k": 0, "min_p": 0.0, "typical_p": 1.0, "repetition_penalty": 1.0}  # beyond OpenAI's: their "off"
@@ -77,8 +76,7 @@ def stream_from_engine(
 
     n = params.num_candidates if params.temperature > 0 else 1
     state = EngineStream(texts=[""] * n, completion_tokens=[0] * n)
-    events: queue.Queue = queue.Queue()
-    stop = threading.Event()
+    worker = Worker(ENGINE_THREAD, join_s=5)
     headers = {"Authorization": f"Bearer {settings.TEXT_ENGINE_API_KEY}"} if settings.TEXT_ENGINE_API_KEY else {}
     timeout = httpx.Timeout(settings.TEXT_ENGINE_TIMEOUT_S, connect=5.0)
 
@@ -95,44 +93,42 @@ def stream_from_engine(
                             # take: ask again without them, and say so.
                             for name in refused:
                                 del body[name]
-                            events.put((i, refused))
+                            worker.emit((i, refused))
                             continue
                         raise _refused(spec, response.status_code, response.text)
                     _check_stream(spec, response)
-                    if not _read_events(spec, i, response, events, stop) and not stop.is_set():
+                    if not _read_events(spec, i, response, worker) and not worker.stop.is_set():
                         raise _broken(spec, "the stream ended before [DONE] or a finish_reason")
                     return
         except UserError as exc:
-            events.put((i, exc))
+            worker.emit((i, exc))
         except httpx.TimeoutException:
-            events.put((i, _silent(spec)))
+            worker.emit((i, _silent(spec)))
         except httpx.HTTPError as exc:
-            events.put((i, _unreachable(spec, exc)))
+            worker.emit((i, _unreachable(spec, exc)))
         except Exception as exc:  # noqa: BLE001 - not JSON, too deep, anything: one sentence, never a dead thread
             log.warning("Engine stream from %s unreadable: %r", spec.endpoint, exc)
-            events.put((i, _broken(spec, f"unreadable stream ({type(exc).__name__})")))
-        finally:
-            events.put((i, _DONE))
+            worker.emit((i, _broken(spec, f"unreadable stream ({type(exc).__name__})")))
 
     deadline = time.monotonic() + settings.TEXT_ENGINE_TOTAL_S
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        workers = [threading.Thread(target=read, args=(i, client), name="aigc-engine", daemon=True) for i in range(n)]
-        for worker in workers:
-            worker.start()
-        try:
+        for i in range(n):
+            worker.start(read, i, client)
+        with worker:
             running, last_yield = n, 0.0
             while running:
-                batch = [_next_event(spec, events, deadline)]
+                batch = [_next_event(spec, worker, deadline)]
                 while True:  # everything that arrives within min_interval_s of the last yield goes out together
-                    remaining = min_interval_s - (time.monotonic() - last_yield)
                     try:
-                        batch.append(events.get(timeout=remaining) if remaining > 0 else events.get_nowait())
+                        batch.append(worker.get_until(last_yield + min_interval_s))
                     except queue.Empty:
                         break
-                for i, event in batch:
-                    if event is _DONE:
+                for item in batch:
+                    if item is END:  # one reader ended (its errors came before, as events)
                         running -= 1
-                    elif isinstance(event, UserError):
+                        continue
+                    i, event = item
+                    if isinstance(event, UserError):
                         raise event
                     elif isinstance(event, list):  # sampling settings the engine refused
                         state.not_applied.update(event)
@@ -141,15 +137,11 @@ def stream_from_engine(
                         _check_length(spec, state, i, params.max_new_tokens)
                 last_yield = time.monotonic()
                 yield state
-        finally:
-            stop.set()
-            for worker in workers:
-                worker.join(timeout=5)
 
 
-def _next_event(spec: ModelSpec, events: queue.Queue, deadline: float) -> tuple:
+def _next_event(spec: ModelSpec, worker: Worker, deadline: float) -> Any:
     try:
-        return events.get(timeout=max(0.0, deadline - time.monotonic()))
+        return worker.get(max(0.0, deadline - time.monotonic()))
     except queue.Empty:
         raise UserError(
             f"The serving engine {spec.key} streamed for longer than {settings.TEXT_ENGINE_TOTAL_S:g} s "
@@ -167,11 +159,11 @@ def _check_stream(spec: ModelSpec, response: Any) -> None:
         )
 
 
-def _read_events(spec: ModelSpec, i: int, response: Any, events: queue.Queue, stop: threading.Event) -> bool:
-    """Put the stream's chunks on `events`; True once it ended properly ([DONE] or a finish_reason)."""
+def _read_events(spec: ModelSpec, i: int, response: Any, worker: Worker) -> bool:
+    """Hand the stream's chunks to `worker`'s consumer; True once it ended properly ([DONE] or a finish_reason)."""
     finished = False
     for line in _lines(spec, response):
-        if stop.is_set():
+        if worker.stop.is_set():
             return True
         if not line.startswith("data:"):
             continue
@@ -182,7 +174,7 @@ def _read_events(spec: ModelSpec, i: int, response: Any, events: queue.Queue, st
         choices = chunk.get("choices") if isinstance(chunk, dict) else None
         if isinstance(choices, list) and any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
             finished = True
-        events.put((i, chunk))
+        worker.emit((i, chunk))
     return finished
 
 
