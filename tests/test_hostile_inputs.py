@@ -9,8 +9,8 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from aigc_demo import settings
-from aigc_demo.errors import UserError
-from aigc_demo.tasks.common.validation import check_bool, check_number, echo
+from aigc_demo.errors import UserError, echo
+from aigc_demo.tasks.common.validation import check_bool, check_number
 from aigc_demo.ui import models_tab
 from aigc_demo.ui.common import safe_message
 

@@ -265,7 +265,7 @@ def test_no_network_fails_fast_with_a_clear_message():
     assert "粘贴" in raised.value.zh
 
 
-@pytest.mark.parametrize("module", ["news_summary", "news_abstractive", "news_chunks", "news_fetch"])
+@pytest.mark.parametrize("module", ["news_summary", "abstractive", "chunks", "fetch"])
 def test_task_modules_stay_gradio_free(module):
     source = (Path(news_summary.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     assert "gradio" not in source

@@ -8,7 +8,6 @@ from aigc_demo.errors import UserError
 from aigc_demo.tasks.poetry.chinese_check import check_poem, split_lines
 from aigc_demo.tasks.poetry.chinese_decoding import (
     ChinesePoemLogitsProcessor,
-    build_cjk_char_vocab,
     build_prompt,
     decode_poem,
     max_new_tokens_for,
@@ -16,6 +15,7 @@ from aigc_demo.tasks.poetry.chinese_decoding import (
     vocab_index,
 )
 from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.twins import build_cjk_char_vocab
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
 ACROSTICS = ["春夏秋冬", "风花雪月", "山高水长", "一二三四", "天地人和", "我爱中华"]

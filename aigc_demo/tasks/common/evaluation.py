@@ -168,11 +168,6 @@ def evaluate(texts: list[str], language: str, lm=None) -> Evaluation:
     )
 
 
-def needs_model(arguments: dict) -> bool:
-    """Whether an `evaluate_with_model` call asks for perplexity (on ZeroGPU only those need a GPU)."""
-    return bool(arguments.get("model"))
-
-
 def evaluate_with_model(manager, texts: list[str], language: str, model: str = "") -> Evaluation:
     """`evaluate`, borrowing `model` from the manager for perplexity when one is named (causal LMs only)."""
     if not model:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from typing import Any
 
 from aigc_demo import settings
-from aigc_demo.errors import UserError
+from aigc_demo.errors import HUGE, SURROGATE, UserError, echo
 
 # How parameters are called in the messages, in both languages.
 LABELS_ZH = {
@@ -38,33 +37,9 @@ LABELS_ZH = {
 }
 
 
-ECHO_CHARS = 80  # an error message quotes at most this much of what it was given
-_SURROGATE = re.compile("[\ud800-\udfff]")
-HUGE = 1e300  # beyond any setting; bigger integers cannot even be turned into floats
-
-
-def echo(value: Any, limit: int = ECHO_CHARS, *, quote: bool = True) -> str:
-    """`value` made fit to quote in a message: short (cut with …), no lone surrogates (ui.common escapes HTML)."""
-    text = value if isinstance(value, str) else _short_repr(value, limit)
-    text = _SURROGATE.sub("\ufffd", text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"“{text}”" if quote and isinstance(value, str) else text
-
-
-def _short_repr(value: Any, limit: int) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > HUGE:
-        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"  # str() of it may even fail
-    try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - a repr that fails is shown by its type
-        text = type(value).__name__
-    return text[: limit + 1]
-
-
 def check_clean_text(name: str, value: str) -> str:
     """`value`, or a UserError if it holds lone surrogates (no valid text does; they break the event stream)."""
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         zh = LABELS_ZH.get(name, name)
         raise UserError(
             f"The {name.replace('_', ' ')} contains characters that are not valid text (lone surrogates); "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aigc_demo import settings
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
+from aigc_demo.tasks.common.language import EAST_ASIAN
 from aigc_demo.tasks.common.validation import check_text
 
 TRANSLATION_MODEL = "qwen2.5-0.5b-instruct"
@@ -34,7 +35,7 @@ def looks_non_english(text: str) -> bool:
     letters = [c for c in text if unicodedata.category(c).startswith("L")]
     if not letters:
         return False
-    if any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in letters):  # kana, CJK, hangul
+    if EAST_ASIAN.search(text):  # kana, CJK, hangul
         return True
     foreign = sum(1 for c in letters if not ("LATIN" in unicodedata.name(c, "") or c.isascii()))
     return foreign / len(letters) > 0.3

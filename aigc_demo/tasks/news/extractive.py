@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.news.text_units import Sentence, detect_language, split_sentences, tokenize
+from aigc_demo.tasks.common.language import detect_language
+from aigc_demo.tasks.news.text_units import Sentence, split_sentences, tokenize
 
 # Each knob sits at its textbook value rather than a value tuned on the bench: on the 30 CNN/DailyMail dev articles
 # the neighbours (damping 0.5, decay 2, MMR 0.5) all land within 0.5 ROUGE-1 of these.

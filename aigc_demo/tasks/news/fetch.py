@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from aigc_demo import settings
-from aigc_demo.errors import UserError
-from aigc_demo.tasks.common.validation import echo
+from aigc_demo.errors import UserError, echo
 from aigc_demo.tasks.common.worker import FETCH_THREAD, Worker
 
 FETCH_TIMEOUT_S = 8.0  # seconds for the whole fetch, DNS, redirects, download and extraction included

@@ -17,6 +17,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
+from aigc_demo.tasks.common.language import detect_language
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text
 from aigc_demo.tasks.news.abstractive import AbstractiveWriter, Progress
 from aigc_demo.tasks.news.chunks import Chunk
@@ -24,7 +25,7 @@ from aigc_demo.tasks.news.extractive import extractive_summary, lead_n
 from aigc_demo.tasks.news.fetch import looks_like_url
 from aigc_demo.tasks.news.rouge import rouge
 from aigc_demo.tasks.news.support import support_map
-from aigc_demo.tasks.news.text_units import Sentence, detect_language, split_sentences
+from aigc_demo.tasks.news.text_units import Sentence, split_sentences
 
 METHODS = ("extractive", "abstractive")
 AUTO = "auto"  # the model for the article's language: the seq2seq news model for English, the chat model for Chinese

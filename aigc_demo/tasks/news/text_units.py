@@ -1,4 +1,4 @@
-"""Language detection, sentence splitting with character spans, and a tokeniser for scoring; English and Chinese."""
+"""Sentence splitting with character spans, and a tokeniser for scoring; English and Chinese."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN_LETTER = re.compile(r"[A-Za-z]")
+from aigc_demo.tasks.common.language import CJK_CHARS, detect_language
+
 # One token per CJK character and per run of (lower-case) Latin letters or digits; punctuation is dropped. Character
 # level is the usual way to score Chinese with ROUGE (as in LCSTS), and it does not depend on a segmenter's choices.
-CHAR_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[a-z0-9]+")
-
-# Share of CJK among letters above which a text counts as Chinese. A Chinese character carries about as much as an
-# English word (~5 letters), so a Chinese article quoting English names stays far above 0.2 and an English article
-# quoting a Chinese name stays far below it.
-ZH_CJK_RATIO = 0.2  # 0-1
+CHAR_TOKEN = re.compile(f"[{CJK_CHARS}]|[a-z0-9]+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -64,15 +59,6 @@ class Sentence:
     text: str
     start: int
     end: int
-
-
-def detect_language(text: str) -> str:
-    """The language of `text`: "zh" when CJK makes up at least ZH_CJK_RATIO of its letters, else "en"."""
-    cjk = len(CJK.findall(text))
-    latin = len(LATIN_LETTER.findall(text))
-    if cjk == 0:
-        return "en"
-    return "zh" if cjk / (cjk + latin) >= ZH_CJK_RATIO else "en"
 
 
 def split_sentences(text: str, language: str | None = None) -> list[Sentence]:
@@ -154,7 +140,7 @@ EN_STOPWORDS = _words(
     """
 )
 EN_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-ZH_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+ZH_RUN = re.compile(f"[{CJK_CHARS}]+|[a-z0-9]+")
 # Longest suffix first; each keeps a stem of at least three letters. Crude next to Porter, but it only has to map
 # "decisions"/"decision"/"decided" close enough for sentence similarity, and it is predictable.
 EN_SUFFIXES = (

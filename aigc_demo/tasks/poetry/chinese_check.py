@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from aigc_demo.tasks.common.language import is_cjk
 from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
-from aigc_demo.tasks.poetry.pinyin import is_cjk
 from aigc_demo.tasks.poetry.prosody import check_rhyme, check_tones, tone_marks
 from aigc_demo.tasks.poetry.prosody import verdict as _verdict
 from aigc_demo.tasks.poetry.report import Check, LineCheck, PoemReport

@@ -11,8 +11,9 @@ import torch
 from transformers import LogitsProcessor
 
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.language import is_cjk
 from aigc_demo.tasks.poetry.forms import Form, get_form
-from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE, is_cjk, pattern_tone
+from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE, pattern_tone
 from aigc_demo.tasks.poetry.prosody import starts_level as prosody_starts_level
 from aigc_demo.tasks.poetry.rhyme_books import RhymeBook, get_rhyme_book
 
@@ -21,19 +22,7 @@ COMMA, PERIOD = "，", "。"
 # as a line-end comma, prompts use it, and decoded poems show "，".
 ASCII_COMMA = ","
 MIN_RHYME_CHOICES = 30  # level-tone characters a rhyme group needs in the vocab before it may open the rhyme
-_BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-_CJK_PUNCTUATION = "，。！？、；：“”‘’（）《》…—"
 _CJK_SPACES_RE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
-
-
-def build_cjk_char_vocab() -> list[str]:
-    """A BERT vocab of single characters: specials, printable ASCII, CJK punctuation, then U+4E00..U+9FFF.
-
-    The offline twin of uer/gpt2-chinese-poem uses it (aigc_demo/twins.py): changing it changes the twin.
-    """
-    ascii_chars = [chr(code) for code in range(0x21, 0x7F)]  # whitespace is never a BERT token
-    cjk_chars = [chr(code) for code in range(0x4E00, 0xA000)]
-    return _BERT_SPECIAL_TOKENS + ascii_chars + list(_CJK_PUNCTUATION) + cjk_chars
 
 
 def max_new_tokens_for(form: Form | str, fixed_lines: Sequence[str] = ()) -> int:

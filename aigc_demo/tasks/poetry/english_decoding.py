@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+import threading
+import weakref
 from collections.abc import Callable
-from functools import lru_cache
 
 import torch
 from transformers import LogitsProcessor
@@ -99,11 +100,24 @@ class _Vocabulary:
         return self._rhymes[target]
 
 
-@lru_cache(maxsize=4)
-def _vocabulary(tokenizer, size: int) -> _Vocabulary:
-    # A large vocabulary (Qwen2: ~150k tokens) takes seconds to read, so requests share it; `size` is in the cache
-    # key because adding tokens to a tokenizer changes its vocabulary.
-    return _Vocabulary(tokenizer)
+_VOCABULARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> (its size, its vocabulary)
+_VOCABULARIES_LOCK = threading.Lock()
+
+
+def _vocabulary(tokenizer) -> _Vocabulary:
+    """The tokenizer's vocabulary, read once: a large one (Qwen2: ~150k tokens) takes seconds, so requests share it.
+
+    Weak-keyed, so that a tokenizer whose model was unloaded is not kept alive here; read again when the tokenizer's
+    size changes (adding tokens changes its vocabulary).
+    """
+    size = len(tokenizer)
+    with _VOCABULARIES_LOCK:
+        cached = _VOCABULARIES.get(tokenizer)
+    if cached is None or cached[0] != size:
+        cached = (size, _Vocabulary(tokenizer))
+        with _VOCABULARIES_LOCK:
+            _VOCABULARIES[tokenizer] = cached
+    return cached[1]
 
 
 class EnglishFormLogitsProcessor(LogitsProcessor):
@@ -138,7 +152,7 @@ class EnglishFormLogitsProcessor(LogitsProcessor):
             )
         self.prompt_len = prompt_len
         self.max_line_tokens = max_line_tokens
-        self.vocab = _vocabulary(tokenizer, len(tokenizer))
+        self.vocab = _vocabulary(tokenizer)
         eos = tokenizer.eos_token_id if eos_token_id is None else eos_token_id
         self.eos_ids = {eos} if isinstance(eos, int) else set(eos or [])
         if not self.vocab.newline_ids or not self.eos_ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aigc_demo.errors import UserError
+from aigc_demo.errors import UserError, echo
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,6 @@ def chinese_forms() -> list[Form]:
 
 def get_form(form_key: str) -> Form:
     """The registered form called `form_key`; an unknown key is the user's error."""
-    from aigc_demo.tasks.common.validation import echo
-
     form = FORMS.get(form_key) if isinstance(form_key, str) else None  # a list is not a key (and not hashable)
     if form is None:
         known = ", ".join(FORMS)

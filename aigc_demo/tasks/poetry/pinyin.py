@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from aigc_demo.tasks.common.language import is_cjk
+
 # 中华新韵 (中华诗词学会, 2005): 14 rhyme groups, each a set of pinyin finals. ü is written "v", and "-i" is the
 # apical vowel of zhi chi shi ri zi ci si, which rhymes apart from the i of ji qi xi.
 RHYME_GROUPS: dict[str, frozenset[str]] = {
@@ -28,16 +30,6 @@ LEVEL, OBLIQUE = "平", "仄"  # Mandarin tones 1-2 are level (平), 3-4 oblique
 
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcs")  # two-letter initials first
 _APICAL_INITIALS = {"zh", "ch", "sh", "r", "z", "c", "s"}
-
-
-def is_cjk(ch: str) -> bool:
-    """Whether `ch` is one CJK ideograph (basic block, extension A, compatibility, or the supplementary planes)."""
-    if len(ch) != 1:
-        return False
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
-    )
 
 
 def _parse_syllable(syllable: str) -> tuple[str | None, int]:

@@ -16,11 +16,11 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
+from aigc_demo.tasks.common.language import is_cjk
 from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
 from aigc_demo.tasks.poetry.chinese_check import check_poem, guess_form, split_lines
 from aigc_demo.tasks.poetry.english_check import check_english_poem, validate_english_request
 from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
-from aigc_demo.tasks.poetry.pinyin import is_cjk
 from aigc_demo.tasks.poetry.report import PoemReport
 from aigc_demo.tasks.poetry.rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
 

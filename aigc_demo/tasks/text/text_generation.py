@@ -10,6 +10,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
+from aigc_demo.tasks.common.language import count_cjk
 from aigc_demo.tasks.common.streaming import stream_generate
 from aigc_demo.tasks.common.validation import check_number, check_text, resolve_seed
 
@@ -135,6 +136,14 @@ def build_inputs(lm: LoadedModel, prompt: str, system_prompt: str = "") -> dict:
 
 def count_prompt_tokens(lm: LoadedModel, prompt: str, system_prompt: str = "") -> int:
     return int(build_inputs(lm, prompt, system_prompt)["input_ids"].shape[1])
+
+
+def count_tokens(manager: ModelManager, text: str, key: str, system: str) -> tuple[int, bool]:
+    """(count, exact): exact when the model is loaded; otherwise an estimate, so typing never triggers a download."""
+    if manager.is_loaded(key):
+        return count_prompt_tokens(manager.get(key), text, system), True
+    cjk = count_cjk(text)  # about a token each; other text about four characters a token
+    return cjk + (len(text) - cjk) // 4 + 1, False
 
 
 def _trim(lm: LoadedModel, inputs: dict, max_new_tokens: int) -> tuple[dict, list[tuple[str, str]]]:
