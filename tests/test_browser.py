@@ -285,7 +285,7 @@ def test_poetry_tab(page):
 def test_poetry_stop_mid_run(page, app_client):
     from playwright.sync_api import expect
 
-    from aigc_demo.tasks.poetry import default_model
+    from aigc_demo.tasks.poetry.poetry import default_model
 
     manager, key = app_client.manager, default_model("qiyan-lushi")
     page.get_by_role("tab", name="Poetry").first.click()
@@ -363,7 +363,7 @@ LONG_ARTICLE = " ".join(
 def test_news_stop_mid_run(page, app_client):
     from playwright.sync_api import expect
 
-    from aigc_demo.tasks.news_summary import AUTO, pick_model
+    from aigc_demo.tasks.news.news_summary import AUTO, pick_model
 
     manager, key = app_client.manager, pick_model(AUTO, "en")
     page.get_by_role("tab", name="News summary").first.click()

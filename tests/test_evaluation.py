@@ -8,7 +8,7 @@ import pytest
 import sacrebleu
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.evaluation import evaluate, evaluate_with_model, perplexity, units
+from aigc_demo.tasks.common.evaluation import evaluate, evaluate_with_model, perplexity, units
 
 
 def test_empty_text_scores_zero_everywhere():
@@ -148,6 +148,6 @@ def test_evaluate_text_api_page_shows_real_types(app_client):
     ],
 )
 def test_share_found_in_by_hand(text, source, language, expected):
-    from aigc_demo.tasks.evaluation import share_found_in
+    from aigc_demo.tasks.common.evaluation import share_found_in
 
     assert share_found_in(text, source, language) == expected

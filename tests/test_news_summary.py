@@ -12,11 +12,11 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import news_summary
-from aigc_demo.tasks.news_chunks import chunk_sentences, split_by_tokens, token_counter
-from aigc_demo.tasks.news_fetch import check_url, fetch_article
-from aigc_demo.tasks.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
-from aigc_demo.tasks.text_units import split_sentences
+from aigc_demo.tasks.news import news_summary
+from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
+from aigc_demo.tasks.news.fetch import check_url, fetch_article
+from aigc_demo.tasks.news.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
+from aigc_demo.tasks.news.text_units import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))
@@ -148,7 +148,7 @@ def test_extractive_result_support_is_exact_and_scores_beside_lead3(manager):
 
 
 def test_abstractive_stats_say_how_much_of_the_summary_the_article_has(manager):
-    from aigc_demo.tasks.evaluation import share_found_in
+    from aigc_demo.tasks.common.evaluation import share_found_in
     from aigc_demo.ui.news_summary_views import stats_text
 
     _, result = run(manager, ARTICLE, "abstractive", "distilbart-cnn-12-6", max_new_tokens=8)
@@ -277,7 +277,7 @@ def test_no_network_fails_fast_with_a_clear_message():
     assert "粘贴" in raised.value.zh
 
 
-@pytest.mark.parametrize("module", ["news_summary", "news_abstractive", "news_chunks", "news_fetch"])
+@pytest.mark.parametrize("module", ["news_summary", "abstractive", "chunks", "fetch"])
 def test_task_modules_stay_gradio_free(module):
     source = (Path(news_summary.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     assert "gradio" not in source

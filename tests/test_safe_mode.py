@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import safe_mode
-from aigc_demo.tasks.safe_mode import blocked_term, check_prompt, parse
+from aigc_demo.tasks.common import safe_mode
+from aigc_demo.tasks.common.safe_mode import blocked_term, check_prompt, parse
 
 
 @pytest.mark.parametrize(

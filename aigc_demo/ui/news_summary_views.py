@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 from aigc_demo import settings
-from aigc_demo.tasks.news_summary import SummaryResult
-from aigc_demo.tasks.text_units import detect_language, split_sentences
+from aigc_demo.tasks.common.language import detect_language
+from aigc_demo.tasks.news.news_summary import SummaryResult
+from aigc_demo.tasks.news.text_units import split_sentences
 from aigc_demo.ui.common import ai_label, tr
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
