@@ -170,7 +170,7 @@ def test_asking_for_more_sentences_than_the_article_has_says_so(manager):
 
 
 def test_summarize_returns_the_text(manager):
-    assert summarize(manager, ARTICLE) == run(manager, ARTICLE)[1].summary
+    assert summarize(manager, ARTICLE).summary == run(manager, ARTICLE)[1].summary
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
