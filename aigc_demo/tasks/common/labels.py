@@ -100,9 +100,13 @@ def read_text_label(document: str) -> tuple[dict, str] | None:
 
 
 def slug(text: str, limit: int = 40) -> str:
-    """A file-name-safe slug of a prompt: lower-case ASCII words joined by '-'; 'output' when nothing is left."""
+    """A file-name-safe slug of a prompt: lower-case ASCII words joined by '-', whole words up to `limit` characters;
+    'output' when nothing is left."""
     words = _SLUG_RE.sub("-", text.lower()).strip("-")
-    return words[:limit].rstrip("-") or "output"
+    if len(words) > limit:
+        head = words[: limit + 1]
+        words = head.rsplit("-", 1)[0] if "-" in head else words[:limit]
+    return words.rstrip("-") or "output"
 
 
 def file_name(task: str, prompt: str, seed: int | None, suffix: str) -> str:
