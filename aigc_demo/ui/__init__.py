@@ -18,6 +18,7 @@ from aigc_demo.tasks.news import news_summary
 from aigc_demo.tasks.poetry import poetry
 from aigc_demo.tasks.text import text_generation
 from aigc_demo.ui import (
+    about,
     evaluation_api,
     image_api,
     limits,
@@ -62,6 +63,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
                 "这里产生的所有内容均由 AI 生成，并已标注。",
             )
         )
+        about.create_section()  # what the models are, how outputs are labelled, how to check a file
         with gr.Tabs():
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:
                 text_generation_tab.create_tab(generate, functools.partial(text_generation.count_tokens, manager))

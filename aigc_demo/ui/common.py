@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import zlib
 from collections.abc import Iterator
 
 import gradio as gr
@@ -12,6 +13,7 @@ import gradio as gr
 from aigc_demo.errors import UserError, echo
 from aigc_demo.tasks.common.labels import AI_LABEL
 from aigc_demo.tasks.common.language import preferred_language
+from aigc_demo.ui.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +92,33 @@ def _choice_label(s) -> str:
         return f"{s.key} (served: {s.repo_id})"
     size = f"{s.params_m / 1000:.1f}B" if s.params_m >= 1000 else f"{s.params_m:.0f}M"
     return f"{s.key} ({size}{', GPU' if s.gpu_only else ''})"
+
+
+# What each catalogue licence lets a visitor do with the model's output and the model, in a few words.
+LICENCES = {
+    "apache-2.0": ("Apache-2.0, commercial use allowed", "Apache-2.0，允许商用"),
+    "mit": ("MIT, commercial use allowed", "MIT，允许商用"),
+    "stabilityai-ai-community": (
+        "Stability AI Community License, commercial use free below US$1M annual revenue",
+        "Stability AI 社区许可，年收入低于 100 万美元可免费商用",
+    ),
+    "sai-nc-community (non-commercial)": (
+        "Stability AI Non-Commercial Research Community License: NON-COMMERCIAL use only",
+        "Stability AI 非商业研究社区许可：仅限非商业用途",
+    ),
+    "none declared on the model card": (
+        "no licence declared on the model card: ask its authors before reusing it",
+        "模型卡未声明许可证：再利用前请先询问作者",
+    ),
+    "": ("the serving engine operator's terms", "以推理服务方的条款为准"),
+}
+
+
+def licence_info(specs) -> object:
+    """The line under a model dropdown: each model's licence, grouped, in the browser's language."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for spec in specs:
+        groups.setdefault(LICENCES.get(spec.license, (spec.license, spec.license)), []).append(spec.key)
+    en = "Licences: " + "; ".join(f"{', '.join(keys)}: {text[0]}" for text, keys in groups.items())
+    zh = "许可证：" + "；".join(f"{'、'.join(keys)}：{text[1]}" for text, keys in groups.items())
+    return t(f"licence.{zlib.crc32(en.encode())}", en, zh)  # the catalogue can differ between builds

@@ -10,7 +10,7 @@ from aigc_demo.catalog import models_for
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.news.fetch import FetchedArticle, fetch_article
 from aigc_demo.tasks.news.news_summary import AUTO, Progress, SummaryResult
-from aigc_demo.ui.common import model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.common import licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.downloads import TextFiles
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.limits import LIGHT_CONCURRENCY_ID, model_slot
@@ -129,6 +129,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                     + model_choices(models_for("summarization")),
                     value=AUTO,
                     label=t("common.model", "Model", "模型"),
+                    info=licence_info(models_for("summarization")),
                     elem_id="news-model",
                 )
                 with gr.Row():

@@ -12,7 +12,16 @@ from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.common import (
+    MODEL_CONCURRENCY_ID,
+    ai_label,
+    licence_info,
+    model_choices,
+    tr,
+    twin_notice,
+    user_errors,
+    warn,
+)
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
@@ -126,6 +135,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 + model_choices(models_for("poetry")),
                 value="",
                 label=t("common.model", "Model", "模型"),
+                info=licence_info(models_for("poetry")),
                 elem_id="poem-model",
             )
             num_candidates = gr.Slider(

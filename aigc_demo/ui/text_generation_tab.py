@@ -12,6 +12,7 @@ from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, Text
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
+    licence_info,
     model_choices,
     tr,
     twin_notice,
@@ -99,6 +100,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 model_choices(specs),
                 value=default_model("text-generation"),
                 label=t("common.model", "Model", "模型"),
+                info=licence_info(specs),
                 elem_id="text-model",
             )
             preset = gr.Radio(

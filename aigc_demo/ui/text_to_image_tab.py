@@ -16,7 +16,7 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
-from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -89,6 +89,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     model_choices(models_for("text-to-image")),
                     value=default,
                     label=t("common.model", "Model", "模型"),
+                    info=licence_info(models_for("text-to-image")),
                     elem_id="image-model",
                 )
                 aspect = gr.Radio(
