@@ -516,3 +516,59 @@ def test_check_a_poem_accordion(page):
     expect(report).to_contain_text("breaks the form", timeout=15_000)
     expect(report).to_contain_text("Line 4")
     assert_no_error_badges(page)
+
+
+def download(page, locator, folder: Path) -> Path:
+    """Click a download control; the file, saved under the name the browser was given."""
+    with page.expect_download() as info:
+        locator.click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_every_output_downloads_labelled(page, tmp_path):
+    """Text, poems and summary download as labelled .md files, the big image as its signed PNG; `inspect` reads each
+    back: the marker (none for an extract), model and seed; a valid C2PA signature on the image."""
+    from playwright.sync_api import expect
+
+    from aigc_demo.tasks.inspect_file import inspect_file
+
+    page.get_by_role("tab", name="Text").first.click()
+    page.locator("#text-prompt textarea").fill("Once upon a time")
+    page.locator("#text-run").click()
+    expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=30_000)
+    seed = int(page.locator("#text-seed input").input_value())
+    path = download(page, page.locator("#text-download"), tmp_path)
+    assert path.name == f"text-once-upon-a-time-seed{seed}.md"
+    found = inspect_file(path)
+    assert found.ai_generated and found.model == "qwen2.5-0.5b-instruct" and found.seed == seed
+
+    page.get_by_role("tab", name="Poetry").first.click()
+    page.locator("#poem-prompt textarea").fill("明月")
+    page.locator("#poem-run").click()
+    expect(page.locator("#poem-check-0")).to_contain_text("Form check", timeout=30_000)
+    seed = int(page.locator("#poem-seed input").input_value())
+    found = inspect_file(download(page, page.locator("#poem-download"), tmp_path))
+    assert found.ai_generated and found.seed == seed and found.parameters["form"] == "wuyan-jueju"
+
+    page.get_by_role("tab", name="News summary").first.click()
+    page.get_by_text("Extractive (instant, no AI model)").click()
+    page.locator("#news-article textarea").fill(
+        "The city council approved a new budget on Monday. It adds money for parks and libraries. "
+        "Officials said the plan would also repair three bridges. The budget takes effect next month."
+    )
+    page.locator("#news-run").click()
+    expect(page.locator("#news-stats")).to_contain_text("Extracted by an algorithm", timeout=30_000)
+    found = inspect_file(download(page, page.locator("#news-download"), tmp_path))
+    assert not found.ai_generated and found.label.startswith("✂️ Extracted by an algorithm")
+
+    page.get_by_role("tab", name="Image").first.click()
+    page.locator("#image-prompt textarea").fill("a red bicycle")
+    page.locator("#image-run").click()
+    expect(page.locator("#image-status")).to_contain_text("AI-generated", timeout=60_000)
+    seed = int(page.locator("#image-seed input").input_value())
+    path = download(page, page.locator("#image-preview a[download]"), tmp_path)
+    assert path.name == f"image-a-red-bicycle-seed{seed}.png"
+    found = inspect_file(path)
+    assert found.ai_generated and found.seed == seed and found.c2pa and found.c2pa["valid"]
