@@ -125,7 +125,7 @@ def stream_timed(client, prompt: str, n: int, model: str) -> tuple[float, float,
         if first is None and job.outputs():
             first = time.perf_counter() - start
         time.sleep(0.01)  # the client shares this process (and the GIL) with the server: poll gently
-    text = job.result()
+    text, _info = job.result()  # the text and its info object (labels.info)
     total = time.perf_counter() - start
     return total, first if first is not None else total, text
 
