@@ -323,7 +323,7 @@ def test_safe_mode_blocklist_refuses_plain_prompts(manager, prompt):
 
 
 def test_blocklist_leaves_innocent_words_and_negative_prompts_alone(manager):
-    from aigc_demo.tasks.image.safety import blocked_term
+    from aigc_demo.tasks.common.safe_mode import blocked_term
 
     assert blocked_term("a map of Essex and Sussex, gorgeous light") is None
     final = run(manager, "a portrait", negative_prompt="nsfw, nude", guidance_scale=2.0)[-1]

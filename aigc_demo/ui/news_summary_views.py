@@ -86,6 +86,16 @@ def stats_text(lang: str, r: SummaryResult) -> str:
             f"{len(r.summary_sentences)} 句 · {r.seconds:.2f} 秒",
         )
     ]
+    if r.method != "extractive" and r.found_in_article is not None:
+        found = f"{100 * r.found_in_article:.0f}%"
+        lines.append(
+            tr(
+                lang,
+                f"**Found in the article:** {found} of the summary's word pairs (a simple faithfulness signal: pairs "
+                "the article never has were paraphrased or made up).",
+                f"**原文可查：** 摘要中 {found} 的相邻字对出现在原文中（一个简单的忠实度信号：原文没有的字对是改写或编造的）。",
+            )
+        )
     if len(r.chunks) > 1:
         lines.append(
             tr(

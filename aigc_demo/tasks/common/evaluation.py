@@ -74,6 +74,19 @@ def distinct_n(token_lists: list[list[str]], n: int) -> float:
     return len(set(pooled)) / len(pooled) if pooled else 0.0
 
 
+def share_found_in(text: str, source: str, language: str, n: int = 2) -> float | None:
+    """Share of `text`'s n-grams (units as in `units`) that also occur in `source`, 0..1; None when `text` has none.
+
+    A simple faithfulness signal for abstractive summaries: n-grams the article never contains were made up (or
+    paraphrased). Extractive summaries score 1 by construction.
+    """
+    grams = ngrams(units(text, language), n)
+    if not grams:
+        return None
+    found = set(ngrams(units(source, language), n))
+    return sum(gram in found for gram in grams) / len(grams)
+
+
 def repeated_ngram_counts(tokens: list[str], n: int = 4) -> tuple[int, int]:
     """(n-grams that repeat an earlier one in the same list, all n-grams)."""
     grams = ngrams(tokens, n)

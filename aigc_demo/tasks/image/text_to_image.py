@@ -23,10 +23,10 @@ from aigc_demo.catalog import ModelSpec, default_model, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks.common import cancel
+from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text, resolve_seed
 from aigc_demo.tasks.common.worker import END, IMAGE_THREAD, Worker
 from aigc_demo.tasks.image import metadata as image_metadata
-from aigc_demo.tasks.image import safety as image_safety
 from aigc_demo.tasks.image.prompt_translation import looks_non_english
 
 STEP_TIMEOUT_S = 600.0  # longest wait for one denoising step before the run is reported as stuck
@@ -279,7 +279,7 @@ def generate_images(
     req = req.validated()
     safe_mode = settings.SAFE_MODE if safe_mode is None else safe_mode
     if safe_mode:
-        image_safety.check_prompt(req.prompt)
+        check_prompt(req.prompt, "image", enabled=True)
     spec = get_spec(req.model)
     check_cost(req, manager.device)
     external = cancel.current()  # the run's Stop, seen mid-step; closing this generator stops it too

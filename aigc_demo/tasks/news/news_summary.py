@@ -17,6 +17,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
+from aigc_demo.tasks.common.evaluation import share_found_in
 from aigc_demo.tasks.common.language import detect_language
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text
 from aigc_demo.tasks.news.abstractive import AbstractiveWriter, Progress
@@ -50,6 +51,8 @@ class SummaryResult:
     levels: int = 0  # rounds of combining part summaries
     input_budget: int = 0  # article tokens the model reads per call (abstractive)
     rouge: dict[str, float] | None = None  # F1 0-1 against the reference summary
+    # Share of the summary's bigrams (words; characters for Chinese) found in the article: 1.0 when copied.
+    found_in_article: float | None = None
     lead3_rouge: dict[str, float] | None = None
     seconds: float = 0.0
 
@@ -203,6 +206,7 @@ def _result(article, summary, sentences, language, method, model) -> SummaryResu
         model=model,
         article_length=text_length(article, language),
         summary_length=text_length(summary, language),
+        found_in_article=share_found_in(summary, article, language),
     )
 
 
