@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from aigc_demo import settings
+from aigc_demo.tasks.common.labels import label_text
 from aigc_demo.tasks.common.language import detect_language
 from aigc_demo.tasks.news.news_summary import SummaryResult
 from aigc_demo.tasks.news.text_units import split_sentences
@@ -107,12 +108,10 @@ def stats_text(lang: str, r: SummaryResult) -> str:
             )
         )
     lines += [f"⚠️ {tr(lang, en, zh)}" for en, zh in r.warnings]
-    extra = (
-        tr(lang, "sentences copied from the article", "句子摘自原文")
-        if r.method == "extractive"
-        else tr(lang, "may contain mistakes", "可能有误")
-    )
-    lines.append(ai_label(lang, r.model, extra))
+    if r.method == "extractive":  # copied, not generated: the label says so
+        lines.append(label_text(lang, r.model, ai_generated=False))
+    else:
+        lines.append(ai_label(lang, r.model, tr(lang, "may contain mistakes", "可能有误")))
     return "  \n".join(lines)
 
 

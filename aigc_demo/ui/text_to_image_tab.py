@@ -284,7 +284,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
             shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
-            # The gallery offers signed PNGs named by prompt and seed.
+            # The image and the gallery offer signed PNGs named by prompt and seed.
             with stopper.run(request) as current, SignedFiles() as files:
                 for u in current.follow(generate_images(req)):
                     if u.step == 1 and not u.images:
@@ -294,10 +294,11 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         tr(lang, f"🤖 AI · seed {u.seed + i}", f"🤖 AI · 种子 {u.seed + i}")
                         for i in range(len(u.images))
                     ]
-                    finished = list(zip(reversed(files(u.images)), reversed(captions), strict=True))
+                    signed = files(u.images)
+                    finished = list(zip(reversed(signed), reversed(captions), strict=True))
                     picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
-                    if u.preview is None and u.images:
-                        picture = u.images[0 if u.done else -1]
+                    if u.preview is None and u.images:  # a finished image: its signed file, which the download gives
+                        picture = signed[0 if u.done else -1]
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],
