@@ -184,6 +184,8 @@ def test_uploads_are_refused_and_nothing_is_stored(app, gradio_temp_dir):
     )
     assert answer.status_code == 413 and "takes no uploads" in answer.json()["detail"], answer.text[:300]
     assert not [p for p in set(Path(gradio_temp_dir).rglob("*")) - before if p.name == "notes.txt"]
+    deep_link = httpx.get(f"{app.url}gradio_api/deep_link", params={"session_hash": "anyone"}, timeout=30)
+    assert deep_link.status_code == 404 and "no deep links" in deep_link.json()["detail"]  # it writes state to disk
     from aigc_demo.ui import launch_kwargs
 
     assert launch_kwargs()["max_file_size"] == "10mb"  # gradio's own cap, behind ours
