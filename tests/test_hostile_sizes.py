@@ -191,6 +191,26 @@ def test_uploads_are_refused_and_nothing_is_stored(app, gradio_temp_dir):
     assert launch_kwargs()["max_file_size"] == "10mb"  # gradio's own cap, behind ours
 
 
+def test_a_link_in_a_file_input_is_refused_not_downloaded(app):
+    """gradio would download any http(s) link a client puts in a file input (the gallery's), of any size."""
+    from aigc_demo.ui.limits import LINK_REFUSAL
+
+    (fn_index,) = [i for i, f in app.demo.fns.items() if f.name == "restore"]
+    link = {
+        "path": "https://example.com/huge.bin",
+        "url": "https://example.com/huge.bin",
+        "meta": {"_type": "gradio.FileData"},
+    }
+    body = {
+        "data": [[{"image": link, "caption": None}]],
+        "fn_index": fn_index,
+        "session_hash": "link-test",
+        "event_data": {"index": 0, "value": None},
+    }
+    answer = httpx.post(f"{app.url}gradio_api/run/predict", json=body, timeout=30)
+    assert LINK_REFUSAL.split(".")[0] in answer.text, answer.text[:500]
+
+
 def test_generated_files_are_removed_by_the_cache_cleaner_once_old(app, gradio_temp_dir, monkeypatch):
     from gradio import route_utils
 

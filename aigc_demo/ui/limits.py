@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import gradio as gr
+
 from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.validation import echo
+
+log = logging.getLogger(__name__)
 
 MODEL_SLOTS = threading.BoundedSemaphore(max(1, settings.CONCURRENCY))
 LIGHT_CONCURRENCY_ID = "light"  # model-free work (extractive summaries): never queued behind model runs
@@ -111,9 +117,25 @@ def lean_session_state() -> None:
     SessionState.__init__ = lean_init
 
 
+LINK_REFUSAL = "This app does not fetch files from links. 本应用不从链接获取文件。"
+
+
+def no_remote_files() -> None:
+    """Refuse what gradio does with an http(s) link a client puts in a file input (the image gallery, say): download
+    it into the cache, of any size. Nothing here takes remote files: the app's own files are all local."""
+    from gradio import processing_utils
+
+    async def refuse(url: str, cache_dir: str) -> str:
+        log.info("Refused a link in a file input: %s", echo(url, quote=False))
+        raise gr.Error(LINK_REFUSAL, print_exception=False)
+
+    processing_utils.async_ssrf_protected_download = refuse  # the sync one calls this too
+
+
 def install(demo: Any) -> None:
     """Put the per-visitor limits in front of `demo`'s queue (call after `demo.queue(...)`)."""
     lean_session_state()
+    no_remote_files()
     queue = demo._queue  # gradio has no public hook before an event is queued; push() is where max_size is checked
     push = queue.push
 
