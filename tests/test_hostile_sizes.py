@@ -37,14 +37,15 @@ def app(tmp_path_factory):
     from aigc_demo.manager import ModelManager
 
     counted: list[tuple] = []
-    real_count = ui.count_tokens
+    owner = ui if hasattr(ui, "count_tokens") else ui.text_generation  # where build_demo finds it
+    real_count = owner.count_tokens
 
     def recording_count(manager, text, key, system):
         counted.append((text[:20], key, system[:20]))
         return real_count(manager, text, key, system)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ui, "count_tokens", recording_count)
+        mp.setattr(owner, "count_tokens", recording_count)
         demo = ui.build_demo(ModelManager(mode="tiny", device="cpu"))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **ui.launch_kwargs())
     client = Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
