@@ -8,6 +8,7 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
@@ -247,6 +248,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         lang = user_lang(request)
         if not text:
             return ""
+        for name, value in (("prompt", text), ("system_prompt", system or "")):
+            if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
+                return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
         try:
             n, exact = count_tokens(text, key, system)
         except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing

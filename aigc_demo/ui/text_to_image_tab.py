@@ -13,7 +13,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.tasks.common.validation import resolve_seed
+from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
@@ -191,8 +191,12 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             )
     last_seed = gr.State(None)
 
-    def on_prompt(text: str):
-        return gr.update(visible=looks_non_english(text or "")), ""
+    def on_prompt(text: str, request: gr.Request = None):
+        with user_errors(request):
+            text = text or ""
+            if len(text) > settings.MAX_PROMPT_CHARS:  # answered on every change, outside the queue: no work
+                raise too_long("prompt", len(text), settings.MAX_PROMPT_CHARS)
+            return gr.update(visible=looks_non_english(text)), ""
 
     prompt.change(
         on_prompt,
@@ -276,6 +280,8 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
     ):
         with user_errors(request) as lang:
+            if len(prompt_text or "") > settings.MAX_PROMPT_CHARS:  # before looks_non_english reads all of it
+                raise too_long("prompt", len(prompt_text), settings.MAX_PROMPT_CHARS)
             used_prompt = (
                 english.strip() if looks_non_english(prompt_text or "") and (english or "").strip() else prompt_text
             )
