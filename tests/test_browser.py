@@ -527,6 +527,11 @@ def download(page, locator, folder: Path) -> Path:
     return path
 
 
+def shown_seed(page, elem_id: str) -> int:
+    """The seed a finished run's label names ("… · seed 42")."""
+    return int(re.search(r"seed (\d+)", prose(page, elem_id).inner_text()).group(1))
+
+
 def test_every_output_downloads_labelled(page, tmp_path):
     """Text, poems and summary download as labelled .md files, the big image as its signed PNG; `inspect` reads each
     back: the marker (none for an extract), model and seed; a valid C2PA signature on the image."""
@@ -538,7 +543,7 @@ def test_every_output_downloads_labelled(page, tmp_path):
     page.locator("#text-prompt textarea").fill("Once upon a time")
     page.locator("#text-run").click()
     expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=90_000)  # alone, it loads the model
-    seed = int(page.locator("#text-seed input").input_value())
+    seed = shown_seed(page, "text-stats")
     path = download(page, page.locator("#text-download"), tmp_path)
     assert path.name == f"text-once-upon-a-time-seed{seed}.md"
     found = inspect_file(path)
@@ -548,7 +553,7 @@ def test_every_output_downloads_labelled(page, tmp_path):
     page.locator("#poem-prompt textarea").fill("明月")
     page.locator("#poem-run").click()
     expect(page.locator("#poem-check-0")).to_contain_text("Form check", timeout=30_000)
-    seed = int(page.locator("#poem-seed input").input_value())
+    seed = shown_seed(page, "poem-stats")
     found = inspect_file(download(page, page.locator("#poem-download"), tmp_path))
     assert found.ai_generated and found.seed == seed and found.parameters["form"] == "wuyan-jueju"
 
@@ -567,7 +572,7 @@ def test_every_output_downloads_labelled(page, tmp_path):
     page.locator("#image-prompt textarea").fill("a red bicycle")
     page.locator("#image-run").click()
     expect(page.locator("#image-status")).to_contain_text("AI-generated", timeout=60_000)
-    seed = int(page.locator("#image-seed input").input_value())
+    seed = shown_seed(page, "image-status")
     path = download(page, page.locator("#image-preview a[download]"), tmp_path)
     assert path.name == f"image-a-red-bicycle-seed{seed}.png"
     found = inspect_file(path)
