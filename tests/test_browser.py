@@ -552,7 +552,7 @@ def test_every_output_downloads_labelled(page, tmp_path):
     page.get_by_role("tab", name="Poetry").first.click()
     page.locator("#poem-prompt textarea").fill("明月")
     page.locator("#poem-run").click()
-    expect(page.locator("#poem-check-0")).to_contain_text("Form check", timeout=30_000)
+    expect(page.locator("#poem-check-0")).to_contain_text("Form check", timeout=90_000)
     seed = shown_seed(page, "poem-stats")
     found = inspect_file(download(page, page.locator("#poem-download"), tmp_path))
     assert found.ai_generated and found.seed == seed and found.parameters["form"] == "wuyan-jueju"
@@ -564,14 +564,14 @@ def test_every_output_downloads_labelled(page, tmp_path):
         "Officials said the plan would also repair three bridges. The budget takes effect next month."
     )
     page.locator("#news-run").click()
-    expect(page.locator("#news-stats")).to_contain_text("Extracted by an algorithm", timeout=30_000)
+    expect(page.locator("#news-stats")).to_contain_text("Extracted by an algorithm", timeout=90_000)
     found = inspect_file(download(page, page.locator("#news-download"), tmp_path))
     assert not found.ai_generated and found.label.startswith("✂️ Extracted by an algorithm")
 
     page.get_by_role("tab", name="Image").first.click()
     page.locator("#image-prompt textarea").fill("a red bicycle")
     page.locator("#image-run").click()
-    expect(page.locator("#image-status")).to_contain_text("AI-generated", timeout=60_000)
+    expect(page.locator("#image-status")).to_contain_text("AI-generated", timeout=120_000)
     seed = shown_seed(page, "image-status")
     path = download(page, page.locator("#image-preview a[download]"), tmp_path)
     assert path.name == f"image-a-red-bicycle-seed{seed}.png"
@@ -607,5 +607,5 @@ def test_a_visitor_past_the_job_limit_reads_the_limits_sentence(browser, app_cli
             if held:
                 limits.MODEL_SLOTS.release()
     page.get_by_role("tab", name="Text").first.click()
-    expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=60_000)  # the waiting run finishes
+    expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=120_000)  # the waiting run finishes
     page.context.close()
