@@ -151,3 +151,42 @@ def test_share_found_in_by_hand(text, source, language, expected):
     from aigc_demo.tasks.common.evaluation import share_found_in
 
     assert share_found_in(text, source, language) == expected
+
+
+def test_a_finished_text_run_carries_its_metrics_with_the_writers_perplexity(manager):
+    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+
+    params = GenerationParams(max_new_tokens=12, temperature=1.0, num_candidates=3)
+    updates = list(generate(manager, "Once upon a time", "gpt2", params, seed=7))
+    assert all(u.evaluation is None for u in updates[:-1])  # streamed tokens are not measured
+    final = updates[-1]
+    plain = evaluate(final.texts, "en").as_dict()
+    for key in ("distinct_1", "distinct_2", "repeated_4gram_rate", "self_bleu"):
+        assert final.evaluation[key] == pytest.approx(plain[key])
+    with manager.use("gpt2") as lm:
+        expected = [perplexity(lm, text) for text in final.texts]
+    assert [t["perplexity"] for t in final.evaluation["texts"]] == pytest.approx(expected, rel=1e-4)
+    assert final.evaluation["model"] == "gpt2" and final.evaluation["perplexity_skipped"] == ""
+
+
+def test_a_finished_poem_run_is_measured_in_characters(manager):
+    from aigc_demo.tasks.poetry.poetry import write_poem
+
+    result = write_poem(manager, "春天", "wuyan-jueju", temperature=1.0, seed=3, num_candidates=2)
+    plain = evaluate(result.poems, "zh").as_dict()
+    assert result.evaluation["language"] == "zh"
+    for key in ("distinct_1", "distinct_2", "repeated_4gram_rate", "self_bleu"):
+        assert result.evaluation[key] == pytest.approx(plain[key])
+    assert [t["units"] for t in result.evaluation["texts"]] == [20, 20]  # a 五绝: 4 lines of 5 characters
+    assert all(t["perplexity"] > 1 for t in result.evaluation["texts"])
+
+
+def test_score_candidates_without_a_model_and_with_a_too_short_text(manager):
+    from aigc_demo.tasks.common.evaluation import score_candidates
+
+    data = score_candidates(["春眠不觉晓", "Hi"], skipped="served")
+    assert data["language"] == "zh" and data["perplexity_skipped"] == "served"
+    assert [t["perplexity"] for t in data["texts"]] == [None, None]
+    with manager.use("gpt2") as lm:
+        short = score_candidates([""], lm)  # nothing was generated: zeros, no perplexity, no error
+    assert short["texts"][0]["perplexity"] is None and short["distinct_1"] == 0

@@ -12,6 +12,7 @@ from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
 from aigc_demo.ui.poem_check_api import create_api as create_check_api
@@ -70,6 +71,10 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
         return tr(lang, "*Writing…*", "*写作中……*") if i < len(result.poems) else ""
     title = tr(lang, "**Form check**", "**格律检查**")
     return f"{title}  \n{result.reports[i].to_markdown(lang, details=True)}"
+
+
+def poem_names(lang: str, n: int) -> list[str]:
+    return [tr(lang, f"Poem {i + 1}", f"第 {i + 1} 首") for i in range(n)]
 
 
 def create_tab(write_poem_stream: StreamFn) -> None:
@@ -165,6 +170,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 checks.append(gr.Markdown("", elem_id=f"poem-check-{i}"))
             columns.append(column)
     stats = gr.Markdown("", elem_id="poem-stats")
+    metrics_help("poem")
     with gr.Row():
         from_line = gr.Number(
             value=2,
@@ -260,6 +266,8 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     warned = True
                 status = (
                     ai_label(lang, last.model, tr(lang, f"seed {last.seed}", f"种子 {last.seed}"))
+                    + "  \n"
+                    + metrics_markdown(lang, last.evaluation, poem_names(lang, len(last.poems)))
                     if last.done
                     else tr(lang, "Writing…", "写作中……")
                 )

@@ -17,6 +17,7 @@ from aigc_demo.ui.common import (
     user_lang,
     warn,
 )
+from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
@@ -119,6 +120,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             for i in range(settings.MAX_CANDIDATES)
         ]
     stats = gr.Markdown("", elem_id="text-stats")
+    metrics = gr.Markdown("", elem_id="text-metrics")
+    metrics_help("text")
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
             max_new_tokens = gr.Slider(
@@ -286,9 +289,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
                     shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
-                    yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
+                    yield *shown[0], stats_text(lang, u) + "  \n" + label, metrics_markdown(lang, u.evaluation), *shown[1:]
                 if current.stopped:
-                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:]
+                    yield *shown[0], stopped_note(lang) + "  \n" + label, "", *shown[1:]
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
@@ -311,7 +314,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             randomize_seed,
             system_prompt,
         ],
-        [*candidates, stats, seed, notice],
+        [*candidates, stats, metrics, seed, notice],
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
