@@ -7,6 +7,7 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.ui import compare_view
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -67,8 +68,13 @@ def stats_text(lang: str, u: TextUpdate) -> str:
     )
 
 
-def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
-    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact)."""
+def create_tab(
+    generate: GenerateFn,
+    count_tokens: Callable[[str, str, str], tuple[int, bool]],
+    compare: compare_view.CompareFn | None = None,
+) -> None:
+    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact), `compare`
+    the A/B task (tasks.text.compare.compare)."""
     stopper = Stopper()
     specs = models_for("text-generation")
     with gr.Row():
@@ -295,29 +301,32 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
+    inputs = [
+        prompt,
+        model,
+        max_new_tokens,
+        temperature,
+        top_k,
+        top_p,
+        min_p,
+        typical_p,
+        repetition_penalty,
+        no_repeat_ngram_size,
+        num_candidates,
+        seed,
+        randomize_seed,
+        system_prompt,
+    ]
     gr.on(
         triggers,
         run,
-        [
-            prompt,
-            model,
-            max_new_tokens,
-            temperature,
-            top_k,
-            top_p,
-            min_p,
-            typical_p,
-            repetition_penalty,
-            no_repeat_ngram_size,
-            num_candidates,
-            seed,
-            randomize_seed,
-            system_prompt,
-        ],
+        inputs,
         [*candidates, stats, metrics, seed, notice],
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
+    if compare is not None:
+        compare_view.create_view(compare, stopper, inputs)
 
 
 def create_api(generate: GenerateFn) -> None:
