@@ -55,3 +55,31 @@ def metrics_help(prefix: str) -> None:
     with gr.Accordion(t(f"{prefix}.metrics.help", "What do these numbers mean?", "这些数字是什么意思？"), open=False):
         for key, (en, zh) in METRIC_HELP.items():
             gr.Markdown(t(f"metrics.help.{key}", en, zh))
+
+
+def ranked_gallery(lang: str, images: list, seed: int, clip) -> tuple[list, list[str]]:
+    """(images, captions) for the gallery: newest first while drawing; once scored, best CLIP match first, marked."""
+    if clip is None:
+        order = list(reversed(range(len(images))))
+    else:
+        order = clip.ranking
+    captions = []
+    for rank, i in enumerate(order):
+        caption = tr(lang, f"🤖 AI · seed {seed + i}", f"🤖 AI · 种子 {seed + i}")
+        if clip is not None and i not in clip.hidden:
+            caption += f" · CLIP {clip.scores[i]:.1f}"
+            if rank == 0 and len(images) > 1:
+                caption = "⭐ " + caption + tr(lang, " · best match", " · 最贴合")
+        captions.append(caption)
+    return [images[i] for i in order], captions
+
+
+def clip_line(lang: str, clip) -> str:
+    """One line under the images: their CLIP scores, best first, and what the number means."""
+    if clip is None:
+        return ""
+    from aigc_demo.tasks.image.clip_score import HELP
+
+    scores = " · ".join(f"{clip.scores[i]:.1f}" for i in clip.ranking if i not in clip.hidden)
+    twin = tr(lang, " (offline stand-in: random scores)", "（离线替身：分数是随机的）") if clip.is_twin else ""
+    return f"📏 CLIP {scores}{twin}  \n{tr(lang, *HELP)}"

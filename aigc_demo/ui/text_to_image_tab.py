@@ -17,6 +17,7 @@ from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.evaluation_view import clip_line, ranked_gallery
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -290,18 +291,15 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     if u.step == 1 and not u.images:
                         warn(lang, u.warnings)
                     progress((u.step, u.total), desc=tr(lang, "Drawing", "绘制中"), unit="steps")
-                    captions = [
-                        tr(lang, f"🤖 AI · seed {u.seed + i}", f"🤖 AI · 种子 {u.seed + i}")
-                        for i in range(len(u.images))
-                    ]
-                    finished = list(zip(reversed(files(u.images)), reversed(captions), strict=True))
+                    ordered, captions = ranked_gallery(lang, u.images, u.seed, u.clip)  # scored: best first
+                    finished = list(zip(files(ordered), captions, strict=True))
                     picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
                     if u.preview is None and u.images:
-                        picture = u.images[0 if u.done else -1]
+                        picture = ordered[0]
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],
-                        status_text(lang, key, u),
+                        status_text(lang, key, u) + ("  \n" + clip_line(lang, u.clip) if u.clip else ""),
                         twin_notice(lang, u.is_twin),
                         u.seed,
                         u.seed,
