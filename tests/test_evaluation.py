@@ -190,3 +190,19 @@ def test_score_candidates_without_a_model_and_with_a_too_short_text(manager):
     with manager.use("gpt2") as lm:
         short = score_candidates([""], lm)  # nothing was generated: zeros, no perplexity, no error
     assert short["texts"][0]["perplexity"] is None and short["distinct_1"] == 0
+
+
+def test_the_metrics_line_in_plain_words_in_both_languages():
+    from aigc_demo.tasks.common.evaluation import METRIC_HELP, score_candidates
+    from aigc_demo.ui.evaluation_view import metrics_markdown
+
+    data = score_candidates(["the cat sat on the mat", "the cat sat on the mat"], skipped="served")
+    en = metrics_markdown("en", data)
+    assert "**Candidate 1** · varied 0.83 / 1.00 · repeats 0% · like the others 100" in en  # "the" twice in 6
+    assert "**All together** · varied 0.42 / 0.50 · repeats 0% · self-BLEU 100.0" in en  # 5 of 12 words, 5 of 10 pairs
+    assert "Perplexity not measured" in en and "perplexity " not in en
+    zh = metrics_markdown("zh", score_candidates(["春眠不觉晓"]), names=["第 1 首"])
+    assert zh.splitlines()[1] == "**第 1 首** · 多样度 1.00 / 1.00 · 重复 0%"  # one poem: no likeness to others
+    assert metrics_markdown("en", None) == ""
+    assert set(METRIC_HELP) == {"distinct", "repeated_4gram_rate", "self_bleu", "perplexity"}
+    assert all(en and zh for en, zh in METRIC_HELP.values())
