@@ -6,7 +6,8 @@ import pytest
 from gradio_client.exceptions import AppError
 
 ENDPOINTS = {
-    "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text"
+    "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text",
+    "/compare_text",
 }  # fmt: skip
 
 ARTICLE = (

@@ -11,6 +11,7 @@ request whose work would take many minutes is refused before it starts (`check_c
 from __future__ import annotations
 
 import inspect
+import logging
 import queue
 import threading
 import time
@@ -29,6 +30,8 @@ from aigc_demo.tasks.common.worker import END, IMAGE_THREAD, Worker
 from aigc_demo.tasks.image import metadata as image_metadata
 from aigc_demo.tasks.image.clip_score import ImageScores, score_images
 from aigc_demo.tasks.image.prompt_translation import looks_non_english
+
+log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 600.0  # longest wait for one denoising step before the run is reported as stuck
 PREVIEW_MAX_SIDE = 512  # previews are upscaled latents; larger would only cost bandwidth
@@ -253,11 +256,15 @@ def finish_image(image: Any, req: ImageRequest, index: int, scheduler: str, is_t
 def _clip_scores(manager: ModelManager, prompt: str, images: list, flags: list[bool], warnings: list):
     """(scores, warnings): the CLIP scores of the images safe mode did not hide (those get 0), or a note instead."""
     shown = [image for image, flagged in zip(images, flags, strict=True) if not flagged]
+    if not shown:
+        return None, warnings  # every image was hidden: nothing to score
     try:
         found = score_images(manager, prompt, shown)
-    except UserError as exc:  # e.g. hub mode without the CLIP model downloaded: the images still count
-        note = ("CLIP scores are missing: " + exc.message("en"), "没有 CLIP 分数：" + exc.message("zh"))
-        return None, [*warnings, note]
+    except Exception as exc:  # noqa: BLE001 - e.g. hub mode without CLIP downloaded: the images still count
+        log.warning("No CLIP scores: %s", exc)
+        why = exc.message("en") if isinstance(exc, UserError) else "the scoring model could not run"
+        why_zh = exc.message("zh") if isinstance(exc, UserError) else "评分模型无法运行"
+        return None, [*warnings, (f"CLIP scores are missing: {why}", f"没有 CLIP 分数：{why_zh}")]
     it = iter(found.scores)
     scores = [0.0 if flagged else next(it) for flagged in flags]
     return ImageScores(scores, found.model, found.is_twin, hidden=[i for i, f in enumerate(flags) if f]), warnings
