@@ -13,7 +13,8 @@ from pathlib import Path
 from aigc_demo import settings
 from aigc_demo.errors import UserError, echo
 
-TASKS = ("text-generation", "poetry", "summarization", "text-to-image")
+# "image-scoring" is no tab's dropdown: the image tab uses its model to score every picture against its prompt.
+TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring")
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,24 @@ _add(
             "safety_checker": False,  # the repo ships none: safe mode can only apply the prompt blocklist
         },
         description="One-step SDXL distillation; sharper images, needs a GPU.",
+    )
+)
+
+_add(
+    ModelSpec(
+        key="clip-vit-base-patch32",
+        tasks=("image-scoring",),
+        repo_id="openai/clip-vit-base-patch32",
+        revision="main",
+        library="transformers",
+        architecture="CLIPModel",
+        tokenizer_class="CLIPTokenizer",
+        kind="clip",
+        languages=("en",),
+        params_m=151,
+        license="mit (OpenAI CLIP repository)",
+        context_window=77,
+        description="Scores how well each generated image matches its prompt (CLIP score); not offered in a tab.",
     )
 )
 

@@ -166,7 +166,9 @@ def load(spec: ModelSpec, path: Path, device: str, dtype: Any) -> Loaded:
         return Loaded(_load_pipeline(spec, path, device, dtype), None)
     import transformers
 
-    auto = transformers.AutoModelForSeq2SeqLM if spec.kind == "seq2seq" else transformers.AutoModelForCausalLM
+    auto = {"seq2seq": transformers.AutoModelForSeq2SeqLM, "clip": transformers.CLIPModel}.get(
+        spec.kind, transformers.AutoModelForCausalLM
+    )
     model = auto.from_pretrained(
         path, dtype=dtype, use_safetensors=True, trust_remote_code=False, local_files_only=True
     )

@@ -63,6 +63,7 @@ def build_twin(spec: ModelSpec, dest: Path) -> None:
         "BartForConditionalGeneration": _build_bart,
         "StableDiffusionPipeline": _build_sd,
         "StableDiffusionXLPipeline": _build_sdxl,
+        "CLIPModel": _build_clip,
     }
     if spec.architecture not in builders:
         raise ValueError(f"No twin builder for architecture {spec.architecture!r} (model {spec.key}).")
@@ -245,6 +246,24 @@ def _clip_parts(hidden: int, projection: bool = False):
     )
     encoder = CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
     return tok, encoder
+
+
+def _build_clip(spec: ModelSpec, dest: Path):
+    """A tiny CLIPModel (text and vision towers, 32x32 images) with the image models' CLIP tokenizer."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+
+    torch.manual_seed(0)
+    parts = _clip_parts(32)  # (tokenizer, text encoder[, where the tokenizer came from])
+    tok = parts[0]
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 2}
+    config = CLIPConfig(
+        text_config=parts[1].config.to_dict(),
+        vision_config=vision | {"image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )
+    _save(CLIPModel(config), tok, dest)
+    return parts[2] if len(parts) > 2 else None
 
 
 def _vae():

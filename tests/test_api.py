@@ -8,7 +8,8 @@ import pytest
 from gradio_client.exceptions import AppError
 
 ENDPOINTS = {
-    "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text"
+    "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text",
+    "/compare_text",
 }  # fmt: skip
 
 ARTICLE = (
@@ -90,8 +91,13 @@ INFO_KEYS = {"ai_generated", "label", "task", "model", "seed", "parameters", "tw
 
 
 def test_every_text_endpoint_returns_its_label_and_settings(app_client):
+    from aigc_demo.tasks.common.evaluation import evaluate
+    from aigc_demo.tasks.common.language import detect_language
+
     text, info = app_client.predict("Hello", temperature=0.7, seed=42, max_new_tokens=5, api_name="/generate_text")
-    assert set(info) == INFO_KEYS and info["task"] == "text"
+    assert set(info) == INFO_KEYS | {"metrics"} and info["task"] == "text"  # a finished run is measured
+    measured = evaluate([text], detect_language(text)).as_dict()
+    assert info["metrics"]["distinct_1"] == measured["distinct_1"] and info["metrics"]["model"] == info["model"]
     assert info["label"] == "🤖 AI-generated · qwen2.5-0.5b-instruct · seed 42"
     assert info["model"] == "qwen2.5-0.5b-instruct" and info["seed"] == 42 and info["twin"] is True
     assert info["parameters"]["temperature"] == 0.7 and info["parameters"]["max_new_tokens"] == 5
@@ -100,10 +106,12 @@ def test_every_text_endpoint_returns_its_label_and_settings(app_client):
     assert info["task"] == "poem" and info["model"] == "qwen2.5-0.5b-instruct" and info["twin"] is True
     assert isinstance(info["seed"], int) and info["seed"] >= 0  # -1 picked one: the info says which
     assert info["label"].endswith(f"seed {info['seed']}") and info["parameters"]["form"] == "haiku"
+    assert info["metrics"]["texts"][0]["units"] == evaluate([poem], "en").texts[0].units
 
     summary, info = app_client.predict(ARTICLE, "abstractive", "distilbart-cnn-12-6", 16, api_name="/summarize")
     assert info["ai_generated"] is True and info["model"] == "distilbart-cnn-12-6" and info["seed"] is None
     assert info["label"] == "🤖 AI-generated · distilbart-cnn-12-6" and info["parameters"]["max_new_tokens"] == 16
+    assert 0 < info["metrics"]["compression"] < 1 and 0 <= info["metrics"]["found_in_article"] <= 1
     summary, info = app_client.predict(ARTICLE, "extractive", num_sentences=2, api_name="/summarize")
     assert info["ai_generated"] is False and info["label"].startswith("✂️ Extracted by an algorithm")
     assert info["parameters"] == {"method": "extractive", "language": "en", "num_sentences": 2}

@@ -188,7 +188,25 @@ def test_text_tab(page):
     expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=30_000)
     expect(page.locator("#text-stats")).to_contain_text("AI-generated")
     expect(page.locator("#text-notice")).to_contain_text("Offline stand-in")
+    expect(page.locator("#text-metrics")).to_contain_text(re.compile(r"Candidate 1\*?\*? · varied \d\.\d\d"))
+    expect(page.locator("#text-metrics")).to_contain_text("perplexity")
     shot(page, "text")
+
+
+def test_text_ab_compare(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Text").first.click()
+    page.locator("#text-prompt textarea").fill("The harbour at night")
+    page.get_by_text("Compare two settings (A/B)").click()
+    page.locator("#ab-value textarea, #ab-value input").first.fill("1.6")
+    page.locator("#ab-run").click()
+    expect(page.locator("#ab-b-metrics")).to_contain_text("perplexity", timeout=60_000)
+    expect(page.locator("#ab-a-metrics")).to_contain_text("perplexity")
+    expect(page.locator("#ab-b-header")).to_contain_text("temperature 1.6")
+    assert page.locator("#ab-a-text textarea").input_value() and page.locator("#ab-b-text textarea").input_value()
+    assert_no_error_badges(page)
+    shot(page, "text-ab")
 
 
 def test_text_stop_mid_run(page, app_client):

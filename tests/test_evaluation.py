@@ -151,3 +151,58 @@ def test_share_found_in_by_hand(text, source, language, expected):
     from aigc_demo.tasks.common.evaluation import share_found_in
 
     assert share_found_in(text, source, language) == expected
+
+
+def test_a_finished_text_run_carries_its_metrics_with_the_writers_perplexity(manager):
+    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+
+    params = GenerationParams(max_new_tokens=12, temperature=1.0, num_candidates=3)
+    updates = list(generate(manager, "Once upon a time", "gpt2", params, seed=7))
+    assert all(u.evaluation is None for u in updates[:-1])  # streamed tokens are not measured
+    final = updates[-1]
+    plain = evaluate(final.texts, "en").as_dict()
+    for key in ("distinct_1", "distinct_2", "repeated_4gram_rate", "self_bleu"):
+        assert final.evaluation[key] == pytest.approx(plain[key])
+    with manager.use("gpt2") as lm:
+        expected = [perplexity(lm, text) for text in final.texts]
+    assert [t["perplexity"] for t in final.evaluation["texts"]] == pytest.approx(expected, rel=1e-4)
+    assert final.evaluation["model"] == "gpt2" and final.evaluation["perplexity_skipped"] == ""
+
+
+def test_a_finished_poem_run_is_measured_in_characters(manager):
+    from aigc_demo.tasks.poetry.poetry import write_poem
+
+    result = write_poem(manager, "春天", "wuyan-jueju", temperature=1.0, seed=3, num_candidates=2)
+    plain = evaluate(result.poems, "zh").as_dict()
+    assert result.evaluation["language"] == "zh"
+    for key in ("distinct_1", "distinct_2", "repeated_4gram_rate", "self_bleu"):
+        assert result.evaluation[key] == pytest.approx(plain[key])
+    assert [t["units"] for t in result.evaluation["texts"]] == [20, 20]  # a 五绝: 4 lines of 5 characters
+    assert all(t["perplexity"] > 1 for t in result.evaluation["texts"])
+
+
+def test_score_candidates_without_a_model_and_with_a_too_short_text(manager):
+    from aigc_demo.tasks.common.evaluation import score_candidates
+
+    data = score_candidates(["春眠不觉晓", "Hi"], skipped="served")
+    assert data["language"] == "zh" and data["perplexity_skipped"] == "served"
+    assert [t["perplexity"] for t in data["texts"]] == [None, None]
+    with manager.use("gpt2") as lm:
+        short = score_candidates([""], lm)  # nothing was generated: zeros, no perplexity, no error
+    assert short["texts"][0]["perplexity"] is None and short["distinct_1"] == 0
+
+
+def test_the_metrics_line_in_plain_words_in_both_languages():
+    from aigc_demo.tasks.common.evaluation import METRIC_HELP, score_candidates
+    from aigc_demo.ui.evaluation_view import metrics_markdown
+
+    data = score_candidates(["the cat sat on the mat", "the cat sat on the mat"], skipped="served")
+    en = metrics_markdown("en", data)
+    assert "**Candidate 1** · varied 0.83 / 1.00 · repeats 0% · like the others 100" in en  # "the" twice in 6
+    assert "**All together** · varied 0.42 / 0.50 · repeats 0% · self-BLEU 100.0" in en  # 5 of 12 words, 5 of 10 pairs
+    assert "Perplexity not measured" in en and "perplexity " not in en
+    zh = metrics_markdown("zh", score_candidates(["春眠不觉晓"]), names=["第 1 首"])
+    assert zh.splitlines()[1] == "**第 1 首** · 多样度 1.00 / 1.00 · 重复 0%"  # one poem: no likeness to others
+    assert metrics_markdown("en", None) == ""
+    assert set(METRIC_HELP) == {"distinct", "repeated_4gram_rate", "self_bleu", "perplexity"}
+    assert all(en and zh for en, zh in METRIC_HELP.values())

@@ -50,6 +50,7 @@ def test_the_real_decorator_picks_the_generator_wrapper_for_every_streaming_task
         "generate_images",
         "translate_to_english",
         "evaluate_with_model",
+        "compare",
     }
     for name, seen in wrapped.items():
         assert seen["received_generator_function"] == seen["task_is_generator_function"], name

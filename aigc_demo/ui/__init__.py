@@ -16,9 +16,10 @@ from aigc_demo.tasks.common import evaluation
 from aigc_demo.tasks.image import prompt_translation, text_to_image
 from aigc_demo.tasks.news import news_summary
 from aigc_demo.tasks.poetry import poetry
-from aigc_demo.tasks.text import text_generation
+from aigc_demo.tasks.text import compare, text_generation
 from aigc_demo.ui import (
     about,
+    compare_view,
     evaluation_api,
     image_api,
     limits,
@@ -45,6 +46,7 @@ def bind_text_generation(manager: ModelManager):
 def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind_text_generation(manager)
+    compare_text = zerogpu.bind(compare.compare, manager, lambda a: 2 * zerogpu.text_seconds(a), zerogpu.runs_locally)
     write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
     summarize_stream = zerogpu.bind(
@@ -66,7 +68,9 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         about.create_section()  # what the models are, how outputs are labelled, how to check a file
         with gr.Tabs():
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:
-                text_generation_tab.create_tab(generate, functools.partial(text_generation.count_tokens, manager))
+                text_generation_tab.create_tab(
+                    generate, functools.partial(text_generation.count_tokens, manager), compare_text
+                )
             with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry") as poetry_tab_:
                 poetry_tab.create_tab(write_poem_stream)
             with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news") as news_tab:
@@ -77,6 +81,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
                 timer = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
         models_tab.follow_tabs(timer, models_tab_, [text_tab, poetry_tab_, news_tab, image_tab])
         text_generation_tab.create_api(generate)
+        compare_view.create_api(compare_text)
         poetry_tab.create_api(write_poem_stream)
         news_summary_tab.create_api(summarize)
         models_tab.create_api(manager.status)

@@ -57,7 +57,16 @@ def summary_info(lang: str, result: SummaryResult, num_sentences, max_new_tokens
         parameters=parameters,
         is_twin=result.is_twin,
         ai_generated=not extractive,
+        metrics=summary_metrics(result),
     )
+
+
+def summary_metrics(result: SummaryResult) -> dict:
+    """The summary's numbers for the info object: compression, faithfulness share, ROUGE (with a reference)."""
+    metrics = {"compression": result.compression, "found_in_article": result.found_in_article}
+    if result.rouge:
+        metrics |= {"rouge": result.rouge, "lead3_rouge": result.lead3_rouge}
+    return metrics
 
 
 def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], FetchedArticle] = fetch_article) -> None:

@@ -23,6 +23,7 @@ from aigc_demo.ui.common import (
     warn,
 )
 from aigc_demo.ui.downloads import TextFiles, joined
+from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
 from aigc_demo.ui.poem_check_api import create_api as create_check_api
@@ -83,10 +84,20 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
     return f"{title}  \n{result.reports[i].to_markdown(lang, details=True)}"
 
 
+def poem_names(lang: str, n: int) -> list[str]:
+    return [tr(lang, f"Poem {i + 1}", f"第 {i + 1} 首") for i in range(n)]
+
+
 def poem_info(lang: str, result: PoemResult, parameters: dict) -> dict:
     """The info object of a poem run (the API's second output, the download's header)."""
     return labels.info(
-        lang, task="poem", model=result.model, seed=result.seed, parameters=parameters, is_twin=result.is_twin
+        lang,
+        task="poem",
+        model=result.model,
+        seed=result.seed,
+        parameters=parameters,
+        is_twin=result.is_twin,
+        metrics=result.evaluation,  # the finished poems' numbers (None while writing)
     )
 
 
@@ -184,6 +195,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 checks.append(gr.Markdown("", elem_id=f"poem-check-{i}"))
             columns.append(column)
     stats = gr.Markdown("", elem_id="poem-stats")
+    metrics_help("poem")
     download = gr.DownloadButton(
         t("poem.download", "⬇️ Download the poems (labelled .md)", "⬇️ 下载诗作（带标识的 .md）"),
         size="sm",
@@ -290,6 +302,8 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     warned = True
                 status = (
                     ai_label(lang, last.model, tr(lang, f"seed {last.seed}", f"种子 {last.seed}"))
+                    + "  \n"
+                    + metrics_markdown(lang, last.evaluation, poem_names(lang, len(last.poems)))
                     if last.done
                     else tr(lang, "Writing…", "写作中……")
                 )

@@ -10,6 +10,7 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.ui import compare_view
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -22,6 +23,7 @@ from aigc_demo.ui.common import (
     warn,
 )
 from aigc_demo.ui.downloads import TextFiles, joined
+from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
@@ -74,11 +76,18 @@ def stats_text(lang: str, u: TextUpdate) -> str:
 def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "") -> dict:
     """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
     parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
-    return labels.info(lang, task="text", model=key, seed=u.seed, parameters=parameters, is_twin=u.is_twin)
+    return labels.info(
+        lang, task="text", model=key, seed=u.seed, parameters=parameters, is_twin=u.is_twin, metrics=u.evaluation
+    )
 
 
-def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
-    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact)."""
+def create_tab(
+    generate: GenerateFn,
+    count_tokens: Callable[[str, str, str], tuple[int, bool]],
+    compare: compare_view.CompareFn | None = None,
+) -> None:
+    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact), `compare`
+    the A/B task (tasks.text.compare.compare)."""
     stopper = Stopper()
     specs = models_for("text-generation")
     with gr.Row():
@@ -131,6 +140,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             for i in range(settings.MAX_CANDIDATES)
         ]
     stats = gr.Markdown("", elem_id="text-stats")
+    metrics = gr.Markdown("", elem_id="text-metrics")
+    metrics_help("text")
     download = gr.DownloadButton(
         t("text.download", "⬇️ Download (labelled .md)", "⬇️ 下载（带标识的 .md）"), size="sm", elem_id="text-download"
     )
@@ -308,35 +319,49 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
                     shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin), download(u) if u.done else None
-                    yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
+                    yield (
+                        *shown[0],
+                        stats_text(lang, u) + "  \n" + label,
+                        metrics_markdown(lang, u.evaluation),
+                        *shown[1:],
+                    )
                 if current.stopped:  # what was written so far can still be downloaded, labelled
-                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:3], download(u) if u else gr.skip()
+                    yield (
+                        *shown[0],
+                        stopped_note(lang) + "  \n" + label,
+                        "",
+                        *shown[1:3],
+                        download(u) if u else gr.skip(),
+                    )
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
+    inputs = [
+        prompt,
+        model,
+        max_new_tokens,
+        temperature,
+        top_k,
+        top_p,
+        min_p,
+        typical_p,
+        repetition_penalty,
+        no_repeat_ngram_size,
+        num_candidates,
+        seed,
+        randomize_seed,
+        system_prompt,
+    ]
     gr.on(
         triggers,
         run,
-        [
-            prompt,
-            model,
-            max_new_tokens,
-            temperature,
-            top_k,
-            top_p,
-            min_p,
-            typical_p,
-            repetition_penalty,
-            no_repeat_ngram_size,
-            num_candidates,
-            seed,
-            randomize_seed,
-            system_prompt,
-        ],
-        [*candidates, stats, seed, notice, download],
+        inputs,
+        [*candidates, stats, metrics, seed, notice, download],
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
+    if compare is not None:
+        compare_view.create_view(compare, stopper, inputs)
 
 
 def create_api(generate: GenerateFn) -> None:
@@ -391,7 +416,8 @@ def create_api(generate: GenerateFn) -> None:
             # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
             meta = None
             for u in Run().follow(generate(prompt, model, params, seed, system_prompt)):
-                meta = meta or text_info(lang, model, params, u, system_prompt)  # the seed is known from the first
+                # The seed is known from the first update; the metrics from the last.
+                meta = text_info(lang, model, params, u, system_prompt) if meta is None or u.done else meta
                 yield (u.texts[0] if u.texts else ""), meta
 
     gr.api(generate_text, api_name="generate_text", concurrency_id=MODEL_CONCURRENCY_ID)

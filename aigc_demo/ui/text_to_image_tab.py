@@ -17,6 +17,7 @@ from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.evaluation_view import clip_line, ranked_gallery
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -297,19 +298,16 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     if u.step == 1 and not u.images:
                         warn(lang, u.warnings)
                     progress((u.step, u.total), desc=tr(lang, "Drawing", "绘制中"), unit="steps")
-                    captions = [
-                        tr(lang, f"🤖 AI · seed {u.seed + i}", f"🤖 AI · 种子 {u.seed + i}")
-                        for i in range(len(u.images))
-                    ]
-                    signed = files(u.images)
-                    finished = list(zip(reversed(signed), reversed(captions), strict=True))
+                    ordered, captions = ranked_gallery(lang, u.images, u.seed, u.clip)  # scored: best first
+                    signed = files(ordered)
+                    finished = list(zip(signed, captions, strict=True))
                     picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
-                    if u.preview is None and u.images:  # a finished image: its signed file, which the download gives
-                        picture = signed[0 if u.done else -1]
+                    if u.preview is None and u.images:  # a finished image (the best, or the newest): its signed file
+                        picture = signed[0]
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],
-                        status_text(lang, key, u),
+                        status_text(lang, key, u) + ("  \n" + clip_line(lang, u.clip) if u.clip else ""),
                         twin_notice(lang, u.is_twin),
                         u.seed,
                         u.seed,

@@ -8,7 +8,7 @@ Units: English is counted in lower-cased words, Chinese in characters (punctuati
 - self-BLEU: sacrebleu's `sentence_bleu` of each text against all the others as references, averaged, in BLEU points
   (0..100; higher = the candidates are more alike). 0 for a single text. `tokenize="zh"` for Chinese.
 - perplexity: exp(mean negative log-likelihood per token) of the text under a causal language model (lower = the model
-  finds it more likely).
+  finds it more likely). The text is scored on its own (not after its prompt); None when it has under two tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +25,30 @@ LANGUAGES = ("en", "zh")
 MAX_TEXTS = 16
 MAX_TEXT_CHARS = 20_000
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+
+# One plain line per metric, (English, Chinese): the UI shows them beside the numbers, README repeats them.
+METRIC_HELP: dict[str, tuple[str, str]] = {
+    "distinct": (
+        "Distinct-1 / distinct-2: the share of words (Chinese: characters) and of word pairs that are different, "
+        "0-1. Higher = more varied; low = the same words again and again.",
+        "Distinct-1 / Distinct-2：不同的词（中文按字）和不同的相邻词对所占的比例，0-1。越高越多样；越低说明反复用同样的词。",
+    ),
+    "repeated_4gram_rate": (
+        "Repeated 4-grams: the share of 4-word runs (Chinese: 4 characters) that already appeared earlier in the "
+        "same text. 0% is best; high = the text loops.",
+        "重复 4 元组：同一段文字中，已经出现过的连续 4 个词（中文为 4 个字）所占的比例。0% 最好；越高说明文字在打转。",
+    ),
+    "self_bleu": (
+        "Self-BLEU: how much each candidate looks like the others (BLEU against them, 0-100). High = the candidates "
+        "are near copies; low = they really differ.",
+        "Self-BLEU：每个候选与其他候选有多相像（以其他候选为参考的 BLEU，0-100）。越高越像彼此的复制；越低差别越大。",
+    ),
+    "perplexity": (
+        "Perplexity: how surprised the model that wrote the text is by it (1 = not at all). Low = predictable, "
+        "fluent for that model; high = unusual or random.",
+        "困惑度：写出这段文字的模型自己读它时有多“意外”（1 = 毫不意外）。越低越通顺、可预测；越高越反常或随机。",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +149,14 @@ def perplexity(lm, text: str) -> float:
     return float(math.exp(loss.item()))
 
 
+def _perplexity_or_none(lm, text: str) -> float | None:
+    """`perplexity`, or None for a text too short to have one (one token after the start)."""
+    try:
+        return perplexity(lm, text)
+    except UserError:
+        return None
+
+
 def check_texts(texts, language: str) -> list[str]:
     """The texts as a list of strings within bounds, or one clear sentence."""
     if language not in LANGUAGES:
@@ -165,7 +197,7 @@ def evaluate(texts: list[str], language: str, lm=None) -> Evaluation:
                 distinct_2=distinct_n([tokens], 2),
                 repeated_4gram_rate=repeated / total if total else 0.0,
                 self_bleu=bleu,
-                perplexity=perplexity(lm, text) if lm is not None and tokens else None,
+                perplexity=_perplexity_or_none(lm, text) if lm is not None and tokens else None,
             )
         )
     counts = [repeated_ngram_counts(tokens) for tokens in token_lists]
@@ -196,3 +228,17 @@ def evaluate_with_model(manager, texts: list[str], language: str, model: str = "
     check_texts(texts, language)
     with manager.use(model) as lm:
         return evaluate(texts, language, lm)
+
+
+def score_candidates(texts: list[str], lm=None, *, language: str = "", skipped: str = "") -> dict:
+    """The numbers a tab shows under a finished run, as a JSON-ready dict (`Evaluation.as_dict`).
+
+    `lm` is the loaded model that wrote the texts (perplexity with it); `language` defaults to the texts' own.
+    `skipped` names why perplexity is missing ("served": a serving engine wrote them and gives no likelihoods).
+    """
+    from aigc_demo.tasks.common.language import detect_language
+
+    texts = [text[:MAX_TEXT_CHARS] for text in texts[:MAX_TEXTS]] or [""]
+    data = evaluate(texts, language or detect_language("".join(texts)), lm).as_dict()
+    data["perplexity_skipped"] = skipped
+    return data

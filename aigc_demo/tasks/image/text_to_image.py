@@ -11,6 +11,7 @@ request whose work would take many minutes is refused before it starts (`check_c
 from __future__ import annotations
 
 import inspect
+import logging
 import queue
 import threading
 import time
@@ -27,7 +28,10 @@ from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text, resolve_seed
 from aigc_demo.tasks.common.worker import END, IMAGE_THREAD, Worker
 from aigc_demo.tasks.image import metadata as image_metadata
+from aigc_demo.tasks.image.clip_score import ImageScores, score_images
 from aigc_demo.tasks.image.prompt_translation import looks_non_english
+
+log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 600.0  # longest wait for one denoising step before the run is reported as stuck
 PREVIEW_MAX_SIDE = 512  # previews are upscaled latents; larger would only cost bandwidth
@@ -112,6 +116,7 @@ class ImageUpdate:
     hidden: int = 0  # images that safe mode replaced by a placeholder
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
     seconds: float = 0.0
+    clip: ImageScores | None = None  # the final update's prompt-image alignment; None for hidden images' scores
 
 
 def max_steps(spec: ModelSpec) -> int:
@@ -248,6 +253,23 @@ def finish_image(image: Any, req: ImageRequest, index: int, scheduler: str, is_t
     return image_metadata.annotate(image_metadata.stamp_label(image), recipe)
 
 
+def _clip_scores(manager: ModelManager, prompt: str, images: list, flags: list[bool], warnings: list):
+    """(scores, warnings): the CLIP scores of the images safe mode did not hide (those get 0), or a note instead."""
+    shown = [image for image, flagged in zip(images, flags, strict=True) if not flagged]
+    if not shown:
+        return None, warnings  # every image was hidden: nothing to score
+    try:
+        found = score_images(manager, prompt, shown)
+    except Exception as exc:  # noqa: BLE001 - e.g. hub mode without CLIP downloaded: the images still count
+        log.warning("No CLIP scores: %s", exc)
+        why = exc.message("en") if isinstance(exc, UserError) else "the scoring model could not run"
+        why_zh = exc.message("zh") if isinstance(exc, UserError) else "评分模型无法运行"
+        return None, [*warnings, (f"CLIP scores are missing: {why}", f"没有 CLIP 分数：{why_zh}")]
+    it = iter(found.scores)
+    scores = [0.0 if flagged else next(it) for flagged in flags]
+    return ImageScores(scores, found.model, found.is_twin, hidden=[i for i, f in enumerate(flags) if f]), warnings
+
+
 def _warnings(req: ImageRequest, spec: ModelSpec) -> list[tuple[str, str]]:
     notes = []
     if req.negative_prompt and req.guidance_scale <= 1:
@@ -268,9 +290,15 @@ def _warnings(req: ImageRequest, spec: ModelSpec) -> list[tuple[str, str]]:
 
 
 def generate_images(
-    manager: ModelManager, req: ImageRequest, *, safe_mode: bool | None = None, previews: bool = True
+    manager: ModelManager,
+    req: ImageRequest,
+    *,
+    safe_mode: bool | None = None,
+    previews: bool = True,
+    score: bool = True,
 ) -> Iterator[ImageUpdate]:
-    """Stream the run for `req` (validated here): step updates with previews, then the labelled PNG-ready images.
+    """Stream the run for `req` (validated here): step updates with previews, then the labelled PNG-ready images,
+    with `score` each one's CLIP score against the prompt (tasks.image.clip_score, after the image model is released).
 
     Image i is drawn with a CPU `torch.Generator` seeded with seed + i, so any one of them can be reproduced alone.
     """
@@ -332,6 +360,7 @@ def generate_images(
         start = time.perf_counter()
         worker.start(work)
         images: list[Any] = []
+        flags: list[bool] = []  # hidden by safe mode, per image
         hidden = 0
         per_image = req.num_inference_steps
         base = dict(seed=req.seed, is_twin=lm.is_twin, safety=safety, warnings=_warnings(req, spec))
@@ -350,10 +379,14 @@ def generate_images(
                 else:
                     _, image, flagged = event
                     hidden += flagged
+                    flags.append(flagged)
                     images.append(finish_image(image, req, len(images), scheduler, lm.is_twin, flagged))
                     total = req.num_images * per_image
                     yield ImageUpdate(len(images) * per_image, total, None, list(images), hidden=hidden, **base)
             worker.reraise()
             total = req.num_images * per_image
             seconds = time.perf_counter() - start
-            yield ImageUpdate(total, total, None, images, done=True, hidden=hidden, seconds=seconds, **base)
+            final = ImageUpdate(total, total, None, images, done=True, hidden=hidden, seconds=seconds, **base)
+    if score and images:
+        final.clip, final.warnings = _clip_scores(manager, req.prompt, images, flags, final.warnings)
+    yield final

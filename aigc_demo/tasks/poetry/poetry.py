@@ -16,6 +16,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
+from aigc_demo.tasks.common.evaluation import score_candidates
 from aigc_demo.tasks.common.language import is_cjk
 from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
@@ -45,6 +46,7 @@ class PoemResult:
     form: str = ""
     done: bool = True
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
+    evaluation: dict | None = None  # the finished poems' metrics (tasks.common.evaluation.score_candidates)
 
 
 @dataclass
@@ -209,7 +211,9 @@ def write_poem_stream(
             for rows in steps:
                 poems = [plan.decode(row) for row in rows]
                 yield PoemResult(poems, [], done=False, **about)
-    yield PoemResult(poems, [check(poem, form, clean_acrostic, book) for poem in poems], **about)
+        evaluation = score_candidates(poems, lm, language=poem_form.language)  # with the model that wrote them
+    reports = [check(poem, form, clean_acrostic, book) for poem in poems]
+    yield PoemResult(poems, reports, evaluation=evaluation, **about)
 
 
 def _chinese_plan(

@@ -10,6 +10,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
+from aigc_demo.tasks.common.evaluation import score_candidates
 from aigc_demo.tasks.common.language import count_cjk
 from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.streaming import stream_generate
@@ -120,6 +121,7 @@ class TextUpdate:
     tokens_per_second: float = 0.0
     time_to_first_token: float = 0.0
     prompt_tokens: int = 0
+    evaluation: dict | None = None  # the finished run's metrics (tasks.common.evaluation.score_candidates)
 
 
 def build_inputs(lm: LoadedModel, prompt: str, system_prompt: str = "") -> dict:
@@ -219,6 +221,7 @@ def generate(
             tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
             time_to_first_token=first_token_at,
             prompt_tokens=int(inputs["input_ids"].shape[1]),
+            evaluation=score_candidates(texts, lm),  # after the run, with the model that wrote them
         )
 
 
@@ -270,4 +273,5 @@ def _generate_served(
         tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
         time_to_first_token=first_token_at,
         prompt_tokens=state.prompt_tokens if state else 0,
+        evaluation=score_candidates(texts, skipped="served"),
     )
