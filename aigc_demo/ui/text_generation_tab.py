@@ -284,8 +284,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                         warn(lang, u.warnings)
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
-                    label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
-                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
+                    label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin, u.model, u.stand_in_for)
                     yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
                 if current.stopped:
                     yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:]
