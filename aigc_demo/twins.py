@@ -229,7 +229,7 @@ def _local_gemma():
     bpe = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>"))
     bpe.normalizer = normalizers.Replace(" ", "▁")
     bpe.pre_tokenizer = pre_tokenizers.Split(pattern="▁", behavior="merged_with_next")
-    trainer = trainers.BpeTrainer(vocab_size=6000, special_tokens=specials, show_progress=False)
+    trainer = trainers.BpeTrainer(vocab_size=16000, special_tokens=specials, show_progress=False)
     bpe.train_from_iterator(_corpus(), trainer)
     state = json.loads(bpe.to_str())["model"]
     vocab = {t: i for i, t in enumerate(specials + [f"<0x{b:02X}>" for b in range(256)])}

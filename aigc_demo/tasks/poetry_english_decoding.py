@@ -40,8 +40,8 @@ _MAX_WORD_CHARS = 15  # a longer word gets no more continuation tokens (random o
 
 def _is_sentencepiece(tokenizer) -> bool:
     """Whether pieces spell a space as "▁" (SentencePiece: Gemma, Llama) rather than as "Ġ" (byte-level BPE)."""
-    vocab = tokenizer.get_vocab()
-    return "▁the" in vocab and "Ġthe" not in vocab
+    pieces = tokenizer.get_vocab()
+    return sum(p.startswith("▁") for p in pieces) > sum(p.startswith("Ġ") for p in pieces)
 
 
 def _piece_text(piece: str, sentencepiece: bool) -> str | None:
