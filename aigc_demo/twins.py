@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 TWIN_VERSION = 2  # bump to rebuild every cached twin after a change here (2: real tokenizers, Gemma 3)
 MARKER = "aigc_twin.json"
+BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+CJK_PUNCTUATION = "，。！？、；：“”‘’（）《》…—"  # in the poem twin's character vocabulary
 _build_lock = threading.Lock()
 
 
@@ -177,10 +179,19 @@ def _build_qwen2(spec: ModelSpec, dest: Path) -> str:
     return source
 
 
+def build_cjk_char_vocab() -> list[str]:
+    """A BERT vocab of single characters: specials, printable ASCII, CJK punctuation, then U+4E00..U+9FFF.
+
+    The poem twin's local tokenizer uses it when bert-base-chinese's vocab cannot be fetched: changing it changes the
+    twin.
+    """
+    ascii_chars = [chr(code) for code in range(0x21, 0x7F)]  # whitespace is never a BERT token
+    cjk_chars = [chr(code) for code in range(0x4E00, 0xA000)]
+    return BERT_SPECIAL_TOKENS + ascii_chars + list(CJK_PUNCTUATION) + cjk_chars
+
+
 def _local_bert_chinese():
     from transformers import BertTokenizer
-
-    from aigc_demo.tasks.poetry_constraints import build_cjk_char_vocab
 
     return BertTokenizer(vocab={t: i for i, t in enumerate(build_cjk_char_vocab())})
 

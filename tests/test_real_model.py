@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from aigc_demo import packaged
-from aigc_demo.tasks.text_generation import GenerationParams
+from aigc_demo.tasks.text.text_generation import GenerationParams
 
 pytestmark = [
     pytest.mark.real_model,
@@ -32,7 +32,7 @@ def real():
 
 
 def _generate(manager, prompt, model=GEMMA, seed=0, **params):
-    from aigc_demo.tasks.text_generation import generate
+    from aigc_demo.tasks.text.text_generation import generate
 
     values = dict(max_new_tokens=32, temperature=0.0, repetition_penalty=1.0) | params
     return list(generate(manager, prompt, model, GenerationParams(**values), seed=seed))
@@ -60,7 +60,7 @@ def test_greedy_english_continuation_is_real_words(real):
 
 
 def test_a_real_sentence_is_likelier_than_its_words_shuffled(real):
-    from aigc_demo.tasks.evaluation import perplexity
+    from aigc_demo.tasks.common.evaluation import perplexity
 
     lm = real.get(GEMMA)
     sentence = "The children walked to school in the morning and played in the park after lunch."
@@ -97,7 +97,7 @@ def test_streaming_grows_and_a_seed_reproduces(real):
 
 
 def test_stop_mid_run_ends_the_generation_thread(real):
-    from aigc_demo.tasks.text_generation import generate
+    from aigc_demo.tasks.text.text_generation import generate
 
     stream = generate(real, "Tell me a long story", GEMMA, GenerationParams(max_new_tokens=400, temperature=1.0))
     for _ in range(3):
