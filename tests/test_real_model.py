@@ -74,7 +74,7 @@ def test_a_real_sentence_is_likelier_than_its_words_shuffled(real):
 
 @pytest.mark.parametrize(("form", "prompt"), [("wuyan-jueju", "春天"), ("haiku", "the autumn moon")])
 def test_its_poems_keep_their_forms(real, form, prompt):
-    from aigc_demo.tasks.poetry import write_poem
+    from aigc_demo.tasks.poetry.poetry import write_poem
 
     result = write_poem(real, prompt, form, model=GEMMA, temperature=0.8, seed=3)
     assert result.model == GEMMA and not result.is_twin
@@ -109,7 +109,7 @@ def test_stop_mid_run_ends_the_generation_thread(real):
 
 
 def test_without_the_hub_it_answers_for_the_text_and_poem_models(real):
-    from aigc_demo.tasks.poetry import write_poem
+    from aigc_demo.tasks.poetry.poetry import write_poem
     from aigc_demo.ui.common import twin_notice
 
     final = _generate(real, "The weather today is", model="qwen2.5-0.5b-instruct", max_new_tokens=8)[-1]
