@@ -134,8 +134,10 @@ def test_model_status_over_the_api_shows_it_real(tmp_path_factory):
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs())
     client = Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
     try:
-        text = client.predict("The river", model=GEMMA, max_new_tokens=8, temperature=0, api_name="/generate_text")
-        assert re.search(r"[A-Za-z]{2,}", text)
+        text, info = client.predict("The river", model=GEMMA, max_new_tokens=8, temperature=0, api_name="/generate_text")
+        assert re.search(r"[A-Za-z]{2,}", text) and (info["model"], info["twin"]) == (GEMMA, False)
+        _, info = client.predict("The river", max_new_tokens=4, api_name="/generate_text")  # the default model
+        assert (info["model"], info["stand_in_for"], info["twin"]) == (GEMMA, "qwen2.5-0.5b-instruct", False)
         status = client.predict(api_name="/model_status")
         row = next(m for m in status["loaded"] if m["key"] == GEMMA)
         assert row["twin"] is False and row["source"] == "packaged" and row["repo_id"] == "google/gemma-3-270m"
