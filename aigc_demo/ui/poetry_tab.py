@@ -76,9 +76,14 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
 
 def poem_info(lang: str, result: PoemResult, parameters: dict) -> dict:
     """The info object of a poem run (the API's second output, the download's header)."""
-    extra = {"stand_in_for": result.stand_in_for} if result.stand_in_for else {}  # a packaged real model answered
     return labels.info(
-        lang, task="poem", model=result.model, seed=result.seed, parameters=parameters, is_twin=result.is_twin, **extra
+        lang,
+        task="poem",
+        model=result.model,
+        seed=result.seed,
+        parameters=parameters,
+        is_twin=result.is_twin,
+        stand_in_for=result.stand_in_for,
     )
 
 

@@ -73,9 +73,14 @@ def stats_text(lang: str, u: TextUpdate) -> str:
 def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "") -> dict:
     """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
     parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
-    extra = {"stand_in_for": u.stand_in_for} if u.stand_in_for else {}  # a packaged real model answered instead
     return labels.info(
-        lang, task="text", model=u.model or key, seed=u.seed, parameters=parameters, is_twin=u.is_twin, **extra
+        lang,
+        task="text",
+        model=u.model or key,
+        seed=u.seed,
+        parameters=parameters,
+        is_twin=u.is_twin,
+        stand_in_for=u.stand_in_for,
     )
 
 
