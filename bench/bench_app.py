@@ -181,7 +181,7 @@ def build_big_image_pipeline(tmp: Path) -> Path:
     from aigc_demo.twins import _clip_parts, _turbo_scheduler
 
     torch.manual_seed(0)
-    tok, _ = _clip_parts(32)
+    tok, _, _ = _clip_parts(32)
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
             vocab_size=len(tok),
@@ -190,9 +190,9 @@ def build_big_image_pipeline(tmp: Path) -> Path:
             num_hidden_layers=2,
             num_attention_heads=16,
             max_position_embeddings=77,
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
         )
     )
     unet = UNet2DConditionModel(
@@ -398,15 +398,16 @@ def main() -> None:
             demo.close()
     bench_memory()
 
+    print_table(f"{'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s, twins with random weights")
+
+
+def print_table(note: str) -> None:
     width = max(len(r[0]) for r in ROWS)
     print(f"\n{'metric':<{width}} | {'ours':>12} | {'baseline':>12} | {'ratio':>7} | target")
     print("-" * (width + 60))
     for metric, ours, base, ratio, verdict in ROWS:
         print(f"{metric:<{width}} | {ours:>12} | {base:>12} | {ratio:>7} | {verdict}")
-    print(
-        f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s, "
-        f"{os.cpu_count()} CPUs, twins with random weights)"
-    )
+    print(f"\n({note}, {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

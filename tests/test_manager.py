@@ -60,7 +60,8 @@ def test_lru_eviction_frees_memory_under_tiny_budget():
     sizes = {k: probe.get(k).nbytes for k in ("gpt2", "distilbart-cnn-12-6", "qwen2.5-0.5b-instruct")}
     del probe
     # Room for any two of the three, never all three.
-    budget = sum(sizes.values()) - min(sizes.values()) + 1
+    # (half the smallest as slack: a twin's estimate is its size on disk, a few KB of file header over its memory)
+    budget = sum(sizes.values()) - min(sizes.values()) // 2
     manager = ModelManager(mode="tiny", device="cpu", budget_bytes=budget)
     first = weakref.ref(manager.get("gpt2").model)
     manager.get("distilbart-cnn-12-6")

@@ -66,8 +66,14 @@ def warn(lang: str, warnings: list[tuple[str, str]]) -> None:
         gr.Warning(safe_message(tr(lang, en, zh)))
 
 
-def twin_notice(lang: str, is_twin: bool) -> str:
-    """A plain sentence when the answer came from an untrained offline stand-in."""
+def twin_notice(lang: str, is_twin: bool, model: str = "", stand_in_for: str = "") -> str:
+    """A plain sentence when the answer came from an untrained offline stand-in, or from another (real) model."""
+    if stand_in_for and not is_twin:
+        return tr(
+            lang,
+            f"ℹ️ The Hub cannot be reached: a small real model ({model}) answered instead of {stand_in_for}.",
+            f"ℹ️ 无法连接 Hugging Face Hub：由一个小型真实模型（{model}）代替 {stand_in_for} 作答。",
+        )
     if not is_twin:
         return ""
     return tr(

@@ -7,10 +7,11 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import CATALOG
 from aigc_demo.errors import UserError
+from aigc_demo.packaged import PACKAGES, installed
 from aigc_demo.ui.common import tr, user_errors, user_lang
 from aigc_demo.ui.i18n import t
 
-COLUMNS = ["key", "repo_id", "twin", "device", "dtype", "memory", "loaded_at", "last_used", "in_use"]
+COLUMNS = ["key", "repo_id", "source", "twin", "license", "device", "dtype", "memory", "loaded_at", "last_used", "in_use"]
 
 
 def status_rows(status: dict) -> list[list]:
@@ -31,6 +32,16 @@ def summary(status: dict, lang: str = "en") -> str:
                 lang,
                 f"  \n🌐 `{s.key}` runs on the serving engine at {s.endpoint} (`{s.repo_id}`)",
                 f"  \n🌐 `{s.key}` 运行在服务引擎 {s.endpoint} 上（`{s.repo_id}`）",
+            )
+    for key in PACKAGES:
+        spec = CATALOG.get(key)
+        if spec is not None and installed(spec):
+            line += tr(
+                lang,
+                f"  \n📦 `{key}` is a real model installed from PyPI packages (licence: {spec.license}); "
+                "it answers in the text and poetry tabs when the Hub cannot be reached",
+                f"  \n📦 `{key}` 是从 PyPI 软件包安装的真实模型（许可：{spec.license}）；"
+                "无法连接 Hub 时由它在文本和诗歌标签页作答",
             )
     return line
 

@@ -98,6 +98,7 @@ def poem_info(lang: str, result: PoemResult, parameters: dict) -> dict:
         parameters=parameters,
         is_twin=result.is_twin,
         metrics=result.evaluation,  # the finished poems' numbers (None while writing)
+        stand_in_for=result.stand_in_for,
     )
 
 
@@ -284,7 +285,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             *(checker_markdown(lang, result, i) for i in range(settings.MAX_CANDIDATES)),
             status,
             result.seed,
-            twin_notice(lang, result.is_twin),
+            twin_notice(lang, result.is_twin, result.model, result.stand_in_for),
         )
 
     def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult], about: tuple):

@@ -77,7 +77,14 @@ def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, syst
     """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
     parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
     return labels.info(
-        lang, task="text", model=key, seed=u.seed, parameters=parameters, is_twin=u.is_twin, metrics=u.evaluation
+        lang,
+        task="text",
+        model=u.model or key,
+        seed=u.seed,
+        parameters=parameters,
+        is_twin=u.is_twin,
+        stand_in_for=u.stand_in_for,
+        metrics=u.evaluation,
     )
 
 
@@ -317,8 +324,9 @@ def create_tab(
                         warn(lang, u.warnings)
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
-                    label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
-                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin), download(u) if u.done else None
+                    label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                    notice = twin_notice(lang, u.is_twin, u.model, u.stand_in_for)
+                    shown = texts[:n_boxes], u.seed, notice, download(u) if u.done else None
                     yield (
                         *shown[0],
                         stats_text(lang, u) + "  \n" + label,

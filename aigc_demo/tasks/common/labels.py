@@ -50,12 +50,14 @@ def info(
     is_twin: bool,
     ai_generated: bool = True,
     metrics: dict | None = None,
+    stand_in_for: str = "",
 ) -> dict:
     """The one info object of a text output: beside its text in the API, and the header of its download.
 
     `lang` ("en"/"zh") is the reader's: only `label` depends on it. `task` is "text", "poem" or "summary" (it also
     names the download). `parameters` are the settings the run used, by the API's parameter names. `metrics`
     (optional, e.g. from tasks/common/evaluation.py) are added under "metrics" when given, never computed here.
+    `stand_in_for` names the model asked for when the packaged real model answered instead (no Hub).
     """
     meta = {
         "ai_generated": ai_generated,
@@ -69,6 +71,8 @@ def info(
     }
     if metrics is not None:
         meta["metrics"] = metrics
+    if stand_in_for:
+        meta["stand_in_for"] = stand_in_for
     return meta
 
 

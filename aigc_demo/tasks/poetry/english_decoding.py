@@ -1,4 +1,5 @@
-"""Decoding that follows an English poem form: a logits processor for byte-level BPE tokenizers (GPT-2, Qwen2)."""
+"""Decoding that follows an English poem form: a logits processor for byte-level BPE tokenizers (GPT-2, Qwen2) and
+SentencePiece-style ones (Gemma 3)."""
 
 from __future__ import annotations
 
@@ -38,17 +39,35 @@ _CLOSING_CHARS = frozenset(".,;:!?'\"")
 _MAX_WORD_CHARS = 15  # a longer word gets no more continuation tokens (random or looping models)
 
 
+def _is_sentencepiece(tokenizer) -> bool:
+    """Whether pieces spell a space as "▁" (SentencePiece: Gemma, Llama) rather than as "Ġ" (byte-level BPE)."""
+    pieces = tokenizer.get_vocab()
+    return sum(p.startswith("▁") for p in pieces) > sum(p.startswith("Ġ") for p in pieces)
+
+
+def _piece_text(piece: str, sentencepiece: bool) -> str | None:
+    """The text one vocabulary piece stands for; None when it is not plain text (a partial UTF-8 byte)."""
+    if sentencepiece:
+        byte = re.fullmatch(r"<0x([0-9A-Fa-f]{2})>", piece)
+        if byte:
+            code = int(byte.group(1), 16)
+            return chr(code) if code < 0x80 else None
+        return piece.replace("▁", " ")
+    if all(ch in _BYTE_OF_CHAR for ch in piece):
+        return bytes(_BYTE_OF_CHAR[ch] for ch in piece).decode("latin-1")
+    return None
+
+
 class _Vocabulary:
     """What the processor needs to know about each token of one tokenizer, as boolean masks over its ids."""
 
     def __init__(self, tokenizer):
         special = set(tokenizer.all_special_ids) | set(getattr(tokenizer, "added_tokens_decoder", {}))
+        sentencepiece = _is_sentencepiece(tokenizer)
         # Each id's text, or None for special tokens and for pieces outside `_POEM_CHARS` (and "\n").
         self.texts: list[str | None] = []
         for token_id, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
-            text = None
-            if token_id not in special and piece and all(ch in _BYTE_OF_CHAR for ch in piece):
-                text = bytes(_BYTE_OF_CHAR[ch] for ch in piece).decode("latin-1")
+            text = _piece_text(piece, sentencepiece) if token_id not in special and piece else None
             self.texts.append(text if text == "\n" or (text and set(text) <= _POEM_CHARS) else None)
         self.newline_ids = {i for i, text in enumerate(self.texts) if text == "\n"}
         self.newline = self._mask(lambda t: t == "\n")
@@ -125,7 +144,7 @@ class EnglishFormLogitsProcessor(LogitsProcessor):
 
     Always enforced: the line count (a newline only once a line is complete, EOS after the last line) and the
     acrostic heads. Enforced where the vocabulary allows: haiku syllable budgets and quatrain ABAB rhymes, by
-    restricting word-starting tokens. For byte-level BPE tokenizers (GPT-2, Qwen2). `prompt_len` is the (padded)
+    restricting word-starting tokens. For byte-level BPE (GPT-2, Qwen2) and SentencePiece (Gemma) vocabularies. `prompt_len` is the (padded)
     prompt length; with `fixed_lines` (kept by "regenerate from line N") the prompt must already end with those
     lines, each followed by a newline, and generation continues at the next line. Sampled text is limited to ASCII
     letters and plain punctuation, so what the processor counts is what `check_english_poem` counts.
@@ -156,7 +175,7 @@ class EnglishFormLogitsProcessor(LogitsProcessor):
         eos = tokenizer.eos_token_id if eos_token_id is None else eos_token_id
         self.eos_ids = {eos} if isinstance(eos, int) else set(eos or [])
         if not self.vocab.newline_ids or not self.eos_ids:
-            raise ValueError("EnglishFormLogitsProcessor needs a byte-level BPE tokenizer with a newline and an EOS.")
+            raise ValueError("EnglishFormLogitsProcessor needs a tokenizer with a newline token and an EOS.")
         self.eos = self.vocab.none.clone()
         self.eos[[i for i in self.eos_ids if i < len(self.eos)]] = True
         self._masks: dict[tuple, torch.Tensor] = {}

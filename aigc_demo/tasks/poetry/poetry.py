@@ -1,6 +1,6 @@
 """Poetry: a theme, keywords or a first line in; poems in a classical Chinese or an English form out, each checked.
 
-The form is guaranteed while decoding (logits processors in poetry_constraints.py and poetry_english_decoding.py),
+The form is guaranteed while decoding (logits processors in chinese_decoding.py and english_decoding.py),
 never by sampling many poems and keeping the good ones. Those modules import torch, so they load on first use.
 """
 
@@ -20,6 +20,7 @@ from aigc_demo.tasks.common.evaluation import score_candidates
 from aigc_demo.tasks.common.language import is_cjk
 from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.poetry.base_prompts import chinese_opening, english_opening
 from aigc_demo.tasks.poetry.chinese_check import check_poem, guess_form, split_lines
 from aigc_demo.tasks.poetry.english_check import check_english_poem, validate_english_request
 from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
@@ -45,6 +46,7 @@ class PoemResult:
     model: str = ""
     form: str = ""
     done: bool = True
+    stand_in_for: str = ""  # the model asked for, when a packaged real model answered instead (no Hub)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
     evaluation: dict | None = None  # the finished poems' metrics (tasks.common.evaluation.score_candidates)
 
@@ -190,6 +192,7 @@ def write_poem_stream(
                 "温度为 0 时总是选最可能的字词，只有一首诗可显示。",
             )
         )
+    asked, key = key, manager.answering(key, "poetry", poem_form.language)
     with manager.use(key) as lm:
         if poem_form.language == "zh":
             plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book)
@@ -205,6 +208,7 @@ def write_poem_stream(
         kwargs["pad_token_id"] = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         inputs = {k: v.to(lm.device) for k, v in plan.inputs.items()}
         about = dict(seed=seed, is_twin=lm.is_twin, model=key, form=form, warnings=warnings + plan.warnings)
+        about["stand_in_for"] = asked if key != asked else ""
         poems = [""] * kwargs["num_return_sequences"]
         torch.manual_seed(seed)
         with contextlib.closing(stream_generate(lm.model, inputs, **kwargs)) as steps:
@@ -254,11 +258,14 @@ def _chinese_plan(
         body = "".join(f"{text}{'。' if i % 2 else '，'}" for i, text in enumerate(fixed_lines))
         text = tok.apply_chat_template([{"role": "user", "content": ask}], add_generation_prompt=True, tokenize=False)
         inputs = dict(tok(text + body, add_special_tokens=False, return_tensors="pt"))
-    else:
+    elif lm.spec.tokenizer_class == "BertTokenizer":
         # uer/gpt2-chinese-poem continues "[CLS]" + spaced poem characters and knows no instructions: the theme goes
         # in as a short text before the poem, and ThemeCharsBias makes its characters likelier in the poem.
         prefix = f"[CLS]{' '.join(theme)}[SEP][CLS]" if theme else "[CLS]"
         inputs = dict(tok(build_prompt(fixed_lines, prefix), add_special_tokens=False, return_tensors="pt"))
+    else:
+        # A pre-trained model that reads plain text (Gemma 3): a title line as poems are printed, then the poem.
+        inputs = dict(tok(chinese_opening(form, theme, acrostic, fixed_lines), return_tensors="pt"))
     length = int(inputs["input_ids"].shape[1])
     processors = [ThemeCharsBias(tok, theme, length)] if theme and lm.spec.kind != "instruct" else []
     processors.append(
@@ -288,10 +295,13 @@ def _english_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines) ->
         "english-free": "a short free-verse poem",
     }[form.key]
     head = f" The first letters of the lines spell {acrostic}." if acrostic else ""
-    ask = f"Write {shape} about: {prompt}.{head} Reply with the poem only, one line per line, no title."
-    text = tok.apply_chat_template([{"role": "user", "content": ask}], add_generation_prompt=True, tokenize=False)
     kept = "".join(line + "\n" for line in fixed_lines)
-    inputs = dict(tok(text + kept, add_special_tokens=False, return_tensors="pt"))
+    if lm.spec.kind == "instruct":
+        ask = f"Write {shape} about: {prompt}.{head} Reply with the poem only, one line per line, no title."
+        text = tok.apply_chat_template([{"role": "user", "content": ask}], add_generation_prompt=True, tokenize=False)
+        inputs = dict(tok(text + kept, add_special_tokens=False, return_tensors="pt"))
+    else:  # a pre-trained model continues text: an example poem, then the user's subject
+        inputs = dict(tok(english_opening(form, prompt, acrostic, fixed_lines), return_tensors="pt"))
     processor = EnglishFormLogitsProcessor(
         tok,
         form.key,

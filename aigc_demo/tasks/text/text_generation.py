@@ -122,6 +122,8 @@ class TextUpdate:
     time_to_first_token: float = 0.0
     prompt_tokens: int = 0
     evaluation: dict | None = None  # the finished run's metrics (tasks.common.evaluation.score_candidates)
+    model: str = ""  # the model that answered
+    stand_in_for: str = ""  # the model asked for, when a packaged real model answered instead (no Hub)
 
 
 def build_inputs(lm: LoadedModel, prompt: str, system_prompt: str = "") -> dict:
@@ -192,7 +194,9 @@ def generate(
         return
     import torch
 
-    with manager.use(model) as lm:
+    key = manager.answering(model, "text-generation")
+    about = dict(seed=seed, model=key, stand_in_for=model if key != model else "")
+    with manager.use(key) as lm:
         inputs, warnings = _trim(lm, build_inputs(lm, prompt, system_prompt), params.max_new_tokens)
         inputs = {k: v.to(lm.device) for k, v in inputs.items()}
         kwargs = params.generate_kwargs()
@@ -208,14 +212,14 @@ def generate(
             if not first_token_at:
                 first_token_at = time.perf_counter() - start
             texts = [lm.tokenizer.decode(r, skip_special_tokens=True) for r in rows]
-            yield TextUpdate(texts, seed=seed, is_twin=lm.is_twin, warnings=warnings)
+            yield TextUpdate(texts, is_twin=lm.is_twin, warnings=warnings, **about)
         elapsed = time.perf_counter() - start
         new_tokens = sum(len(r) for r in rows)
         yield TextUpdate(
             texts,
             done=True,
-            seed=seed,
             is_twin=lm.is_twin,
+            **about,
             warnings=warnings,
             new_tokens=new_tokens,
             tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
