@@ -61,6 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     sv = sub.add_parser("serve", help="start the web app (same as python app.py)")
     sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
     sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    se = sub.add_parser(
+        "serve-engine",
+        help="start a llama.cpp serving engine for the text tab on this machine (then start the app beside it)",
+        description="Serve a GGUF model over OpenAI's API with llama.cpp: llama.cpp's llama-server when it is on "
+        "PATH (parallel slots; bench/build_llama_server.sh builds it), else llama-cpp-python's server (one request "
+        "at a time). Port, slots and context come from AIGC_ENGINE_PORT, AIGC_ENGINE_SLOTS and "
+        "AIGC_ENGINE_CONTEXT. It prints the command that starts the app on it.",
+    )
+    se.add_argument("model", help="a .gguf file, or gemma-3-270m (the model shipped in PyPI packages)")
     args = parser.parse_args(argv)
     from aigc_demo import logs
 
@@ -85,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         result = inspect_file(args.file)
         print(as_json(result) if args.json else render(result))
         return result.exit_code
+    elif args.command == "serve-engine":
+        return _serve_engine(args.model)
     elif args.command == "twins":
         from aigc_demo import twins
 
@@ -96,6 +107,21 @@ def main(argv: list[str] | None = None) -> int:
 
         build_demo(get_manager()).launch(server_name=args.host, server_port=args.port, **launch_kwargs())
     return 0
+
+
+def _serve_engine(model: str) -> int:
+    import subprocess
+
+    from aigc_demo import engine_server
+
+    command = engine_server.engine_command(engine_server.gguf_path(model))
+    slots = f"{command.slots} parallel slots" if command.slots > 1 else "one request at a time"
+    print(f"Serving {command.model} with {command.kind} ({slots}) at {command.url}. Start the app beside it with:")
+    print(f"  AIGC_TEXT_ENGINE_URL={command.url} AIGC_TEXT_ENGINE_MODEL={command.model} python app.py", flush=True)
+    try:
+        return subprocess.call(command.argv)
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

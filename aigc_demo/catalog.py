@@ -269,7 +269,7 @@ def served_text_model(url: str, model: str) -> ModelSpec:
         params_m=0,
         license="",
         context_window=32768,
-        description=f"{model or 'The model'} on the serving engine at {url}.",
+        description=f"{model or 'The model'} on a serving engine.",  # not its address: visitors see this
         endpoint=url,
     )
 

@@ -148,6 +148,10 @@ TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the 
 TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
 TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60, low=0.1)  # longest wait for the next chunk
 TEXT_ENGINE_TOTAL_S = _float("AIGC_TEXT_ENGINE_TOTAL_S", 300)  # seconds one engine request may stream in all
+# `python -m aigc_demo serve-engine MODEL`: a llama.cpp engine on this machine, next to the app
+ENGINE_PORT = _int("AIGC_ENGINE_PORT", 8000, low=1, high=65535)  # the port it listens on (127.0.0.1)
+ENGINE_SLOTS = _int("AIGC_ENGINE_SLOTS", 4, low=1, high=64)  # requests it decodes together (llama-server --parallel)
+ENGINE_CONTEXT = _int("AIGC_ENGINE_CONTEXT", 2048, low=256)  # tokens of context per slot (prompt + answer)
 ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (an operator action; on with auth)
 
 # --- Serving ----------------------------------------------------------------------------------------------------

@@ -54,3 +54,54 @@ def app_client(tmp_path_factory):
     finally:
         client.close()
         demo.close()
+
+
+ENGINE_KINDS = ("llama_cpp.server", "llama-server")
+
+
+def require_engine(kind: str) -> None:
+    """Skip (outside CI) or fail (in CI) when the llama.cpp engine `kind` is not installed."""
+    import importlib.util
+
+    from aigc_demo import engine_server
+
+    installs = {"llama_cpp.server": "pip install -r requirements-test.txt", "llama-server": "bench/build_llama_server.sh"}
+    missing = {
+        "llama_cpp.server": lambda: importlib.util.find_spec("llama_cpp") is None,
+        "llama-server": lambda: engine_server.llama_server_binary() is None,
+    }[kind]()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"{kind} is missing in CI; {installs[kind]} installs it")
+    if missing:
+        pytest.skip(f"{kind} is not installed ({installs[kind]}); CI always runs these tests")
+
+
+@pytest.fixture(scope="session", params=ENGINE_KINDS)
+def llama_engine(request):
+    """A llama.cpp engine on loopback serving the Gemma 3 270M GGUF, once per kind: llama-cpp-python's server (pip)
+    and llama.cpp's own llama-server (2 parallel slots). Yields its EngineCommand and Popen; stopped at the end.
+
+    Skipped only outside CI when the engine is missing (CI installs both: requirements-test.txt and
+    bench/build_llama_server.sh).
+    """
+    from aigc_demo import engine_server
+
+    from .processes import free_port, serving
+
+    kind = request.param
+    require_engine(kind)
+    model = engine_server.gguf_path("gemma-3-270m")
+    command = engine_server.engine_command(model, port=free_port(), slots=2, context=1024, kind=kind)
+    with serving(command.argv, f"{command.url}/models", dict(os.environ), within_s=180) as proc:
+        yield command, proc
+
+
+@pytest.fixture
+def llama_served(llama_engine, monkeypatch):
+    """The catalogue's `engine` entry (as AIGC_TEXT_ENGINE_URL adds it) pointing at the running llama.cpp engine."""
+    from aigc_demo import catalog
+
+    command, _ = llama_engine
+    spec = catalog.served_text_model(command.url, command.model)
+    monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
+    return spec

@@ -170,5 +170,6 @@ def test_the_models_tab_names_the_engine(manager, monkeypatch):
     spec = catalog.served_text_model("http://gpu-box:8000/v1", "Qwen/Qwen2.5-7B-Instruct")
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     line = summary(manager.status())
-    assert "`engine` runs on the serving engine at http://gpu-box:8000/v1 (`Qwen/Qwen2.5-7B-Instruct`)" in line
-    assert "运行在服务引擎 http://gpu-box:8000/v1 上" in summary(manager.status(), "zh")
+    assert "`engine` (`Qwen/Qwen2.5-7B-Instruct`) runs on a serving engine" in line
+    assert "运行在服务引擎上" in summary(manager.status(), "zh")
+    assert "gpu-box" not in line + spec.description  # visitors see the engine's name, never its address

