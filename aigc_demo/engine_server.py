@@ -39,9 +39,7 @@ def gguf_path(model: str) -> Path:
         return _packaged_gguf()
     path = Path(model).expanduser()
     if path.suffix.lower() != ".gguf" or not path.is_file():
-        raise SystemExit(
-            f"MODEL must be a .gguf file or one of {', '.join(PACKAGED_MODELS)}; {model!r} is neither."
-        )
+        raise SystemExit(f"MODEL must be a .gguf file or one of {', '.join(PACKAGED_MODELS)}; {model!r} is neither.")
     return path
 
 

@@ -152,8 +152,10 @@ def main() -> None:
         with context:
             rows += bench_path(manager, name, served.key, _NoGate(), tokens, rounds)
     print_table(rows)
-    print(f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs, "
-          f"{tokens} tokens per answer, {rounds} round(s); Gemma 3 270M)")
+    print(
+        f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs, "
+        f"{tokens} tokens per answer, {rounds} round(s); Gemma 3 270M)"
+    )
 
 
 class _NoGate:
@@ -186,12 +188,16 @@ def print_table(rows: list[tuple]) -> None:
     engine = next((p for p in by_path if "llama-server" in p), None)
     if engine:
         ratio = by_path[engine][8][1]
-        print(f"\ngoal: llama-server at 8 clients ≥ 3× its 1-client throughput: {ratio:.2f}× "
-              f"{'✓' if ratio >= 3 else '✗'}")
+        print(
+            f"\ngoal: llama-server at 8 clients ≥ 3× its 1-client throughput: {ratio:.2f}× "
+            f"{'✓' if ratio >= 3 else '✗'}"
+        )
         local = next(p for p in by_path if "in-process" in p)
         faster = by_path[engine][1][2] < by_path[local][1][2]
-        print(f"goal: llama.cpp faster per token than in-process fp32 (1 client): "
-              f"{by_path[engine][1][2]:.1f} vs {by_path[local][1][2]:.1f} ms {'✓' if faster else '✗'}")
+        print(
+            f"goal: llama.cpp faster per token than in-process fp32 (1 client): "
+            f"{by_path[engine][1][2]:.1f} vs {by_path[local][1][2]:.1f} ms {'✓' if faster else '✗'}"
+        )
 
 
 if __name__ == "__main__":

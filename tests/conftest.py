@@ -65,7 +65,10 @@ def require_engine(kind: str) -> None:
 
     from aigc_demo import engine_server
 
-    installs = {"llama_cpp.server": "pip install -r requirements-test.txt", "llama-server": "bench/build_llama_server.sh"}
+    installs = {
+        "llama_cpp.server": "pip install -r requirements-test.txt",
+        "llama-server": "bench/build_llama_server.sh",
+    }
     missing = {
         "llama_cpp.server": lambda: importlib.util.find_spec("llama_cpp") is None,
         "llama-server": lambda: engine_server.llama_server_binary() is None,

@@ -127,7 +127,9 @@ def _slots(spec) -> list | None:
 def test_the_models_tab_shows_the_engines_health_by_name(manager, llama_served, monkeypatch):
     from aigc_demo.ui.models_tab import engine_health, summary
 
-    down = catalog.ModelSpec(**{**llama_served.__dict__, "key": "engine-2", "endpoint": f"http://127.0.0.1:{free_port()}/v1"})
+    down = catalog.ModelSpec(
+        **{**llama_served.__dict__, "key": "engine-2", "endpoint": f"http://127.0.0.1:{free_port()}/v1"}
+    )
     monkeypatch.setitem(catalog.CATALOG, down.key, down)
     health = {h.key: h for h in engine_health()}
     assert health["engine"].reachable and health["engine"].latency_ms > 0 and not health["engine"].problem

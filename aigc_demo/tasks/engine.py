@@ -41,7 +41,9 @@ class EngineStream:
     not_applied: set[str] = field(default_factory=set)  # sampling settings the engine does not take
 
 
-def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int) -> tuple[str, dict]:
+def request_body(
+    spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, extra: dict | None = None
+) -> tuple[str, dict]:
     """The path and JSON body of one streamed request. Beyond OpenAI's own sampling fields, top_k, min_p,
     typical_p and repetition_penalty are sent only when they are on: vLLM and llama.cpp's servers read them
     (llama.cpp as repeat_penalty, sent beside it); a server that refuses them is asked again without them (see
@@ -59,6 +61,7 @@ def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, 
     extras = {name: (getattr(params, name), off) for name, off in EXTRA_FIELDS.items()}
     body |= {name: value for name, (value, off) in extras.items() if value != off}
     body |= {alias: body[name] for alias, name in ALIASES.items() if name in body}
+    body |= extra or {}  # engine-specific fields (llama.cpp's `grammar`), dropped like the others when refused
     if spec.kind == "instruct":
         messages = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
         body["messages"] = [*messages, {"role": "user", "content": prompt}]
@@ -68,7 +71,13 @@ def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, 
 
 
 def stream_from_engine(
-    spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, min_interval_s: float = 0.04
+    spec: ModelSpec,
+    prompt: str,
+    system_prompt: str,
+    params: Any,
+    seed: int,
+    min_interval_s: float = 0.04,
+    extra: dict | None = None,
 ) -> Iterator[EngineStream]:
     """Yield the candidates' texts as the engine streams them; the last yield holds the engine's token counts.
 
@@ -86,13 +95,14 @@ def stream_from_engine(
     timeout = httpx.Timeout(settings.TEXT_ENGINE_TIMEOUT_S, connect=5.0)
 
     def read(i: int, client: httpx.Client) -> None:
-        path, body = request_body(spec, prompt, system_prompt, params, seed + i)
+        path, body = request_body(spec, prompt, system_prompt, params, seed + i, extra)
         try:
             while True:
                 with client.stream("POST", spec.endpoint + path, json=body, headers=headers) as response:
                     if response.status_code >= 400:
                         response.read()
-                        refused = [n for n in (*EXTRA_FIELDS, *ALIASES) if n in body and n in response.text]
+                        names = (*EXTRA_FIELDS, *ALIASES, *(extra or {}))
+                        refused = [n for n in names if n in body and n in response.text]
                         if response.status_code in (400, 422) and refused:
                             # A strict server (OpenAI's own, `transformers serve`) names the fields it does not
                             # take: ask again without them, and say so.
