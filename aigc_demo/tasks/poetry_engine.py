@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from aigc_demo.catalog import ModelSpec
 from aigc_demo.tasks.engine import stream_from_engine
 from aigc_demo.tasks.poetry_forms import Form
-from aigc_demo.tasks.poetry_grammar import line_count, line_grammar, poem_grammar
+from aigc_demo.tasks.poetry_grammar import line_count, line_grammar, poem_grammar, rhyme_targets
 from aigc_demo.tasks.poetry_report import Check, PoemReport
 
 MAX_LINE_TRIES = 4  # requests per line before the best of them is kept (and the report says the rule was not met)
@@ -68,6 +68,7 @@ def served_poem(
     seed: int,
     check,
     rules: tuple[str, ...],
+    rhyme_book: str = "pingshui",
 ) -> Iterator[tuple[str, PoemReport | None]]:
     """Yield (poem so far, None) while it is written, then (poem, report with the enforcement note).
 
@@ -83,13 +84,13 @@ def served_poem(
             poem, refused = _tidy(state.texts[0], form), "grammar" in state.not_applied
             yield poem, None
         report = check(poem)
-        report.notes.append(_grammar_note(refused, report))
+        report.notes.append(_grammar_note(refused, rhyme=False))
         yield poem, report
         return
-    yield from _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, check, rules)
+    yield from _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, check, rules, rhyme_book)
 
 
-def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, check, rules):
+def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, check, rules, rhyme_book):
     lines, tries, refused = list(fixed_lines), [], False
     n = line_count(form, acrostic)
     base = ask(form, prompt, acrostic)
@@ -100,7 +101,8 @@ def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, che
             so_far = "\n".join(lines)
             request = f"{base}\n\n" + (f"The poem so far:\n{so_far}\n\n" if lines else "")
             request += f"Write line {index + 1} of {n} only."
-            grammar = line_grammar(form, index, head)
+            last = rhyme_targets(form, lines, index, rhyme_book) if "rhyme" in rules else []
+            grammar = line_grammar(form, index, head, last)
             params = _params(sampling, (form.chars_per_line or form.max_words * 2) + 4)
             text = ""
             for state in stream_from_engine(
@@ -118,7 +120,7 @@ def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, che
         tries.append((index + 1, attempt + 1, not best_failures))
     poem = "\n".join(lines)
     report = check(poem)
-    report.notes.append(_grammar_note(refused, report))
+    report.notes.append(_grammar_note(refused, rhyme="rhyme" in rules))
     report.notes.append(_line_note(rules, tries))
     yield poem, report
 
@@ -138,7 +140,7 @@ def _line_failures(report: PoemReport, number: int, rules: tuple[str, ...]) -> l
     return [c for c in report.checks if c.line == number and c.ok is False and c.name in wanted]
 
 
-def _grammar_note(refused: bool, report: PoemReport) -> Check:
+def _grammar_note(refused: bool, rhyme: bool) -> Check:
     if refused:
         return Check(
             "enforcement",
@@ -148,13 +150,12 @@ def _grammar_note(refused: bool, report: PoemReport) -> Check:
             "服务引擎不支持语法约束：句数、字数与藏头只在写完后检查，未在生成时强制。",
             required=False,
         )
-    return Check(
-        "enforcement",
-        True,
-        "Line count, line length and acrostic: enforced by the serving engine's grammar (GBNF).",
-        "句数、每句长度与藏头：由服务引擎的语法（GBNF）在生成时强制。",
-        required=False,
-    )
+    en = "Line count, line length and acrostic: enforced by the serving engine's grammar (GBNF)"
+    zh = "句数、每句长度与藏头：由服务引擎的语法（GBNF）在生成时强制"
+    if rhyme:
+        en += "; so is the rhyme of each rhyming line after the first, whose last word the grammar restricts"
+        zh += "；首个韵脚之后，各韵句的末字也由语法限定在同一韵部"
+    return Check("enforcement", True, en + ".", zh + "。", required=False)
 
 
 def _line_note(rules: tuple[str, ...], tries: list[tuple[int, int, bool]]) -> Check:
