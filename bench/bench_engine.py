@@ -56,8 +56,16 @@ def in_process_spec():
 
         gguf = engine_server.gguf_path("gemma-3-270m")
         kwargs = {"gguf_file": gguf.name}
-        AutoTokenizer.from_pretrained(gguf.parent, **kwargs).save_pretrained(target)
-        AutoModelForCausalLM.from_pretrained(gguf.parent, dtype="float32", **kwargs).save_pretrained(target)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, **kwargs)
+        quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype="float32", **kwargs)
+        config = quantized.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config  # save_pretrained refuses a GGUF-quantised model: copy into a plain one
+        model = type(quantized)(config)
+        model.load_state_dict(quantized.state_dict())
+        model.generation_config = quantized.generation_config
+        model.save_pretrained(target)
+        tokenizer.save_pretrained(target)
     spec = catalog.ModelSpec(
         key="bench-gemma-3-270m",
         tasks=("text-generation",),
