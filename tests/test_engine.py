@@ -129,11 +129,11 @@ def test_a_configured_engine_is_the_text_tabs_default_and_never_loaded(manager, 
         manager.get("engine")
 
 
-def test_served_entries_from_a_catalogue_file_are_text_only(tmp_path):
-    entry = {**catalog.served_text_model("http://engine/v1", "m").__dict__, "key": "x", "tasks": ["poetry"]}
+def test_served_entries_from_a_catalogue_file_draw_no_images(tmp_path):
+    entry = {**catalog.served_text_model("http://engine/v1", "m").__dict__, "key": "x", "tasks": ["text-to-image"]}
     path = tmp_path / "extra.json"
     path.write_text(__import__("json").dumps([entry]), encoding="utf-8")
-    with pytest.raises(ValueError, match="text tab only"):
+    with pytest.raises(ValueError, match="text, poetry and summary tabs only"):
         catalog._load_extra(str(path))
 
 

@@ -140,3 +140,35 @@ def test_the_models_tab_shows_the_engines_health_by_name(manager, llama_served, 
     assert "`engine-2`" in text and "not reachable (ConnectError)" in text
     assert "127.0.0.1" not in text and "Traceback" not in text  # names, never addresses
     assert "无法连接服务引擎" in summary(manager.status(), "zh", list(health.values()))
+
+
+def test_two_visitors_are_decoded_together_through_the_app(app_client, llama_served, llama_engine):
+    """The app sends served requests side by side (no model slot, a queue group as wide as the engine's slots):
+    llama-server's /slots shows both of its slots decoding at once."""
+    command, _ = llama_engine
+    if command.kind != "llama-server":
+        pytest.skip("llama-cpp-python's server decodes one request at a time; llama-server has the slots")
+    from gradio_client import Client
+
+    from aigc_demo.ui import build_demo, launch_kwargs
+
+    demo = build_demo(app_client.manager)  # built now, with the engine in the catalogue: its queue group applies
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    client = Client(url, verbose=False)
+    try:
+        jobs = [
+            client.submit(
+                "Tell me a long story.", model=llama_served.key, max_new_tokens=300, seed=s, api_name="/generate_text"
+            )
+            for s in (1, 2)
+        ]
+        deadline, busiest = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and busiest < 2 and not all(j.done() for j in jobs):
+            busiest = max(busiest, sum(bool(s.get("is_processing")) for s in _slots(llama_served) or []))
+            time.sleep(0.05)
+        for job in jobs:
+            job.cancel()
+        assert busiest == 2, "the app let only one request reach the engine at a time"
+    finally:
+        client.close()
+        demo.close()
