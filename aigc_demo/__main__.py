@@ -113,8 +113,12 @@ def _serve_engine(model: str) -> int:
     import subprocess
 
     from aigc_demo import engine_server
+    from aigc_demo.errors import UserError
 
-    command = engine_server.engine_command(engine_server.gguf_path(model))
+    try:
+        command = engine_server.engine_command(engine_server.gguf_path(model))
+    except UserError as exc:  # the packages are missing: the sentence names the pip command
+        sys.exit(exc.message("en"))
     slots = f"{command.slots} parallel slots" if command.slots > 1 else "one request at a time"
     print(f"Serving {command.model} with {command.kind} ({slots}) at {command.url}. Start the app beside it with:")
     print(f"  AIGC_TEXT_ENGINE_URL={command.url} AIGC_TEXT_ENGINE_MODEL={command.model} python app.py", flush=True)

