@@ -186,6 +186,21 @@ def write_poem_stream(
                 "温度为 0 时总是选最可能的字词，只有一首诗可显示。",
             )
         )
+    if get_spec(key).is_served:
+        sampling = (temperature, top_k, top_p, 1 if temperature == 0 else num_candidates)
+        yield from _served(
+            key,
+            prompt,
+            poem_form,
+            clean_acrostic,
+            fixed_lines,
+            sampling,
+            seed,
+            warnings,
+            line_rules_for(poem_form, strict_rhyme, enforce_tone),
+            book,
+        )
+        return
     with manager.use(key) as lm:
         if poem_form.language == "zh":
             plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book)
@@ -208,6 +223,35 @@ def write_poem_stream(
                 poems = [plan.decode(row) for row in rows]
                 yield PoemResult(poems, [], done=False, **about)
     yield PoemResult(poems, [check(poem, form, clean_acrostic, book) for poem in poems], **about)
+
+
+def line_rules_for(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[str, ...]:
+    from aigc_demo.tasks.poetry_engine import line_rules
+
+    return line_rules(form, strict_rhyme, enforce_tone)
+
+
+def _served(key, prompt, form: Form, acrostic, fixed_lines, sampling, seed, warnings, rules, book):
+    """Poems from the serving engine `key`: its grammar and line-by-line checks keep the form (poetry_engine)."""
+    from aigc_demo.tasks.poetry_engine import Sampling, served_poem
+
+    temperature, top_k, top_p, n = sampling
+    spec = get_spec(key)
+    about = dict(seed=seed, is_twin=False, model=key, form=form.key, warnings=warnings)
+    params = Sampling(temperature, top_k, top_p, max_new_tokens=0)
+    poems: list[str] = []
+    reports: list[PoemReport] = []
+    for c in range(n):  # one candidate after another, each with its own seed
+        checker = lambda text: check(text, form.key, acrostic, book)  # noqa: E731
+        for poem, report in served_poem(
+            spec, form, prompt, acrostic, fixed_lines, params, seed + c, checker, rules, book
+        ):
+            if report is None:
+                yield PoemResult([*poems, poem], [], done=False, **about)
+            else:
+                poems.append(poem)
+                reports.append(report)
+    yield PoemResult(poems, reports, **about)
 
 
 def _chinese_plan(
