@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve_engine(model: str) -> int:
     import subprocess
+    from pathlib import Path
 
     from aigc_demo import engine_server
     from aigc_demo.errors import UserError
@@ -121,7 +122,9 @@ def _serve_engine(model: str) -> int:
         sys.exit(exc.message("en"))
     slots = f"{command.slots} parallel slots" if command.slots > 1 else "one request at a time"
     print(f"Serving {command.model} with {command.kind} ({slots}) at {command.url}. Start the app beside it with:")
-    print(f"  AIGC_TEXT_ENGINE_URL={command.url} AIGC_TEXT_ENGINE_MODEL={command.model} python app.py", flush=True)
+    kind = engine_server.model_kind(Path(command.argv[command.argv.index("--model") + 1]))
+    names = f"AIGC_TEXT_ENGINE_URL={command.url} AIGC_TEXT_ENGINE_MODEL={command.model} AIGC_TEXT_ENGINE_KIND={kind}"
+    print(f"  {names} python app.py", flush=True)
     try:
         return subprocess.call(command.argv)
     except KeyboardInterrupt:

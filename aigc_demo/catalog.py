@@ -259,7 +259,7 @@ def _load_extra(path: str) -> None:
 SERVED_TASKS = ("text-generation", "poetry", "summarization")  # what a chat model on a serving engine can do here
 
 
-def served_text_model(url: str, model: str) -> ModelSpec:
+def served_text_model(url: str, model: str, kind: str = settings.TEXT_ENGINE_KIND) -> ModelSpec:
     """The entry AIGC_TEXT_ENGINE_URL adds: the text tab's default, streamed from a serving engine; the poetry and
     summary tabs offer it too (after their own defaults)."""
     return ModelSpec(
@@ -270,7 +270,7 @@ def served_text_model(url: str, model: str) -> ModelSpec:
         library="openai-api",
         architecture="",
         tokenizer_class="",
-        kind="instruct",
+        kind=kind,  # instruct: /chat/completions; base: /completions with the prompt as it is
         languages=("en", "zh"),
         params_m=0,
         license="",

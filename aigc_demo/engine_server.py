@@ -49,6 +49,14 @@ def _packaged_gguf() -> Path:
     return gguf_file()
 
 
+def model_kind(model_path: Path) -> str:
+    """ "instruct" when the GGUF carries a chat template, else "base" (a pre-trained model: the app sends it
+    completions, not chats). The value for AIGC_TEXT_ENGINE_KIND."""
+    from gguf import GGUFReader
+
+    return "instruct" if "tokenizer.chat_template" in GGUFReader(model_path).fields else "base"
+
+
 def llama_server_binary() -> str | None:
     """llama.cpp's `llama-server`: on PATH, else the one bench/build_llama_server.sh built; None when neither."""
     built = LLAMA_SERVER_DIR / "bin" / "llama-server"

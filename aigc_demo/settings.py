@@ -145,6 +145,7 @@ HUB_CHECK_TIMEOUT_S = _float("AIGC_HUB_CHECK_TIMEOUT_S", 1.5, low=0.01)  # how l
 CATALOG_FILE = os.getenv("AIGC_CATALOG_FILE", "")  # JSON file of extra catalogue entries, for administrators
 TEXT_ENGINE_URL = _url("AIGC_TEXT_ENGINE_URL")  # OpenAI-compatible server, e.g. vLLM
 TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the engine serves (see its /v1/models)
+TEXT_ENGINE_KIND = _choice("AIGC_TEXT_ENGINE_KIND", "instruct", ("instruct", "base"))  # chat model, or continues text
 TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
 TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60, low=0.1)  # longest wait for the next chunk
 TEXT_ENGINE_TOTAL_S = _float("AIGC_TEXT_ENGINE_TOTAL_S", 300)  # seconds one engine request may stream in all

@@ -104,7 +104,10 @@ def llama_served(llama_engine, monkeypatch):
     """The catalogue's `engine` entry (as AIGC_TEXT_ENGINE_URL adds it) pointing at the running llama.cpp engine."""
     from aigc_demo import catalog
 
+    from aigc_demo import engine_server
+
     command, _ = llama_engine
-    spec = catalog.served_text_model(command.url, command.model)
+    kind = engine_server.model_kind(engine_server.gguf_path("gemma-3-270m"))  # base: Gemma 3 270M is pre-trained
+    spec = catalog.served_text_model(command.url, command.model, kind)
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     return spec
