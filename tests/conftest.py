@@ -102,9 +102,7 @@ def llama_engine(request):
 @pytest.fixture
 def llama_served(llama_engine, monkeypatch):
     """The catalogue's `engine` entry (as AIGC_TEXT_ENGINE_URL adds it) pointing at the running llama.cpp engine."""
-    from aigc_demo import catalog
-
-    from aigc_demo import engine_server
+    from aigc_demo import catalog, engine_server
 
     command, _ = llama_engine
     kind = engine_server.model_kind(engine_server.gguf_path("gemma-3-270m"))  # base: Gemma 3 270M is pre-trained

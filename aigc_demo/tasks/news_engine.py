@@ -59,6 +59,8 @@ class EngineWriter(AbstractiveWriter):
         params = GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0, top_k=0, top_p=1.0)
         params.repetition_penalty = 1.0
         request = f"{PROMPTS[prompt, self.language]}\n\n{text}"
+        if self.spec.kind == "base":  # a pre-trained model continues the text: end it where a summary begins
+            request += "\n\n摘要：" if self.language == "zh" else "\n\nSummary:"
         state = None
         for update in stream_from_engine(self.spec, request, "", params, seed=0):
             state = update  # the latest texts and token counts

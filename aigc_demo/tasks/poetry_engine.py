@@ -45,8 +45,11 @@ def line_rules(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[str,
     return {"english-quatrain": ("rhyme",), "haiku": ("syllables",)}.get(form.key, ())
 
 
-def ask(form: Form, prompt: str, acrostic: str) -> str:
-    """The instruction the engine's chat model reads (as the local instruct model's)."""
+def ask(form: Form, prompt: str, acrostic: str, kind: str = "instruct") -> str:
+    """What the engine reads: an instruction for a chat model (as the local instruct model's), a title for a
+    pre-trained one, which continues it with the poem."""
+    if kind == "base":
+        return f"{form.label_zh}·{prompt}\n\n" if form.language == "zh" else f"{form.label_en}: {prompt}\n\n"
     if form.language == "zh":
         head = f"，每句以“{'、'.join(acrostic)}”开头（藏头诗）" if acrostic else ""
         return f"写一首{form.label_zh}，主题：{prompt}{head}。只写诗，不要标题。每句一行。"
@@ -78,9 +81,8 @@ def served_poem(
         poem, refused = "", False
         grammar = poem_grammar(form, acrostic, list(fixed_lines))
         params = _params(sampling, line_count(form, acrostic) * ((form.chars_per_line or form.max_words * 2) + 2))
-        for state in stream_from_engine(
-            spec, ask(form, prompt, acrostic), "", params, seed, extra={"grammar": grammar}
-        ):
+        request = ask(form, prompt, acrostic, spec.kind)
+        for state in stream_from_engine(spec, request, "", params, seed, extra={"grammar": grammar}):
             poem, refused = _tidy(state.texts[0], form), "grammar" in state.not_applied
             yield poem, None
         report = check(poem)
@@ -93,14 +95,12 @@ def served_poem(
 def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, check, rules, rhyme_book):
     lines, tries, refused = list(fixed_lines), [], False
     n = line_count(form, acrostic)
-    base = ask(form, prompt, acrostic)
+    base = ask(form, prompt, acrostic, spec.kind)
     for index in range(len(lines), n):
         head = acrostic[index] if index < len(acrostic) else ""
         best, best_failures = "", None
         for attempt in range(MAX_LINE_TRIES):
-            so_far = "\n".join(lines)
-            request = f"{base}\n\n" + (f"The poem so far:\n{so_far}\n\n" if lines else "")
-            request += f"Write line {index + 1} of {n} only."
+            request = _next_line_request(spec.kind, base, lines, index, n)
             last = rhyme_targets(form, lines, index, rhyme_book) if "rhyme" in rules else []
             grammar = line_grammar(form, index, head, last)
             params = _params(sampling, (form.chars_per_line or form.max_words * 2) + 4)
@@ -123,6 +123,16 @@ def _line_by_line(spec, form, prompt, acrostic, fixed_lines, sampling, seed, che
     report.notes.append(_grammar_note(refused, rhyme="rhyme" in rules))
     report.notes.append(_line_note(rules, tries))
     yield poem, report
+
+
+def _next_line_request(kind: str, base: str, lines: list[str], index: int, n: int) -> str:
+    """A pre-trained model continues the poem so far; a chat model is asked for the next line."""
+    if kind == "base":
+        return base + "".join(line + "\n" for line in lines)
+    so_far = "\n".join(lines)
+    return (
+        f"{base}\n\n" + (f"The poem so far:\n{so_far}\n\n" if lines else "") + f"Write line {index + 1} of {n} only."
+    )
 
 
 def _params(sampling: Sampling, max_new_tokens: int) -> Sampling:
