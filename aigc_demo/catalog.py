@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from aigc_demo import settings
-from aigc_demo.errors import UserError
+from aigc_demo.errors import UserError, echo
 
 TASKS = ("text-generation", "poetry", "summarization", "text-to-image")
 
@@ -288,8 +288,6 @@ if settings.TEXT_ENGINE_URL:
 
 def get_spec(key: str) -> ModelSpec:
     """The catalogue entry for `key`, or a UserError listing what exists."""
-    from aigc_demo.tasks.validation import echo  # tasks/validation imports neither torch nor gradio
-
     spec = CATALOG.get(key) if isinstance(key, str) else None  # a list or dict is not a key (and not hashable)
     if spec is None:
         known = ", ".join(CATALOG)

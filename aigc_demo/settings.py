@@ -159,6 +159,9 @@ ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (
 QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64, low=1)  # requests that may wait; more get "queue full, try again"
 CONCURRENCY = _int("AIGC_CONCURRENCY", 1, low=1)  # model runs at the same time (one shared queue for all tabs)
 SAFE_MODE = _bool("AIGC_SAFE_MODE", True)  # safety checker on images, blocklist on prompts
+BLOCKLIST_FILE = os.getenv("AIGC_BLOCKLIST_FILE", "").strip()  # safe mode's prompt block list; empty = the shipped one
+if BLOCKLIST_FILE and not os.path.isfile(BLOCKLIST_FILE):
+    raise _fail("AIGC_BLOCKLIST_FILE", BLOCKLIST_FILE, "it must name a readable file in the block list's format")
 LOG_LEVEL = _choice("AIGC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 MCP = _bool("AIGC_MCP", False)  # gradio's MCP server beside the web app (needs the optional `gradio[mcp]`)
 MAX_JOBS_PER_SESSION = _int("AIGC_MAX_JOBS_PER_SESSION", 2)  # requests one browser session may have waiting or running

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 TWIN_VERSION = 1  # bump to rebuild every cached twin after a change here
 MARKER = "aigc_twin.json"
+BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+CJK_PUNCTUATION = "，。！？、；：“”‘’（）《》…—"  # in the poem twin's character vocabulary
 _build_lock = threading.Lock()
 
 
@@ -156,11 +158,19 @@ def _build_qwen2(spec: ModelSpec, dest: Path) -> None:
     _save(model, tok, dest)
 
 
+def build_cjk_char_vocab() -> list[str]:
+    """A BERT vocab of single characters: specials, printable ASCII, CJK punctuation, then U+4E00..U+9FFF.
+
+    The offline twin of uer/gpt2-chinese-poem uses it: changing it changes the twin.
+    """
+    ascii_chars = [chr(code) for code in range(0x21, 0x7F)]  # whitespace is never a BERT token
+    cjk_chars = [chr(code) for code in range(0x4E00, 0xA000)]
+    return BERT_SPECIAL_TOKENS + ascii_chars + list(CJK_PUNCTUATION) + cjk_chars
+
+
 def _build_gpt2(spec: ModelSpec, dest: Path) -> None:
     import torch
     from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
-
-    from aigc_demo.tasks.poetry_constraints import build_cjk_char_vocab
 
     if spec.tokenizer_class == "BertTokenizer":
         # uer/gpt2-chinese-poem: GPT-2 weights over a BERT character vocabulary, no eos token.

@@ -145,9 +145,16 @@ def bind(
 
 
 def runs_locally(arguments: dict) -> bool:
-    """Whether a text request's model is a catalogue model that runs here (not one a serving engine runs)."""
+    """Whether a text request's model is a catalogue model that runs here (not one a serving engine runs): on ZeroGPU
+    a served model streams from its engine right here, since asking for a GPU would spend the visitor's quota on
+    waiting for another machine."""
     spec = catalog.CATALOG.get(arguments.get("model"))
     return spec is None or not spec.is_served
+
+
+def perplexity(arguments: dict) -> bool:
+    """Whether an evaluation asks for perplexity (it names a model): the other metrics are arithmetic."""
+    return bool(arguments.get("model"))
 
 
 def abstractive(arguments: dict) -> bool:

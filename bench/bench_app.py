@@ -133,7 +133,7 @@ def stream_timed(client, prompt: str, n: int, model: str) -> tuple[float, float,
 def raw_generate_timed(manager, key: str, prompt: str, n: int) -> tuple[float, list[int]]:
     import torch
 
-    from aigc_demo.tasks.text_generation import build_inputs
+    from aigc_demo.tasks.text.text_generation import build_inputs
 
     lm = manager.get(key)
     inputs = build_inputs(lm, prompt)

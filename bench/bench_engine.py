@@ -85,7 +85,7 @@ def in_process_spec():
 
 
 def one_visitor(manager, key: str, prompt: str, seed: int, tokens: int, gate, out: list) -> None:
-    from aigc_demo.tasks.text_generation import GenerationParams, generate
+    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
     params = GenerationParams(max_new_tokens=tokens, temperature=0.7, top_k=40, repetition_penalty=1.1)
     start = time.perf_counter()

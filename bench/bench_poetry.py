@@ -6,8 +6,8 @@ python -m bench.bench_poetry [--quick]
 import argparse
 from pathlib import Path
 
-from aigc_demo.tasks.poetry_evaluation import evaluate_tang300
-from aigc_demo.tasks.poetry_rhyme_books import RHYME_BOOKS
+from aigc_demo.tasks.poetry.corpus_evaluation import evaluate_tang300
+from aigc_demo.tasks.poetry.rhyme_books import RHYME_BOOKS
 
 TANG300 = Path(__file__).resolve().parents[1] / "tests" / "data" / "tang300.json"
 

@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from aigc_demo.tasks.extractive import extractive_summary, lead_n
-from aigc_demo.tasks.rouge import rouge
+from aigc_demo.tasks.news.extractive import extractive_summary, lead_n
+from aigc_demo.tasks.news.rouge import rouge
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "news_en_dev.jsonl"
 DATASETS = ("cnn_dailymail", "xsum")
@@ -43,7 +43,7 @@ def evaluate(rows: list[dict], model: str = "") -> dict[str, dict[str, float]]:
     }
     if model:
         from aigc_demo.manager import get_manager
-        from aigc_demo.tasks.news_summary import summarize_stream
+        from aigc_demo.tasks.news.news_summary import summarize_stream
 
         def abstractive(text: str):
             *_, result = summarize_stream(get_manager(), text, "abstractive", model)

@@ -285,7 +285,7 @@ def test_poetry_tab(page):
 def test_poetry_stop_mid_run(page, app_client):
     from playwright.sync_api import expect
 
-    from aigc_demo.tasks.poetry import default_model
+    from aigc_demo.tasks.poetry.poetry import default_model
 
     manager, key = app_client.manager, default_model("qiyan-lushi")
     page.get_by_role("tab", name="Poetry").first.click()
@@ -363,7 +363,7 @@ LONG_ARTICLE = " ".join(
 def test_news_stop_mid_run(page, app_client):
     from playwright.sync_api import expect
 
-    from aigc_demo.tasks.news_summary import AUTO, pick_model
+    from aigc_demo.tasks.news.news_summary import AUTO, pick_model
 
     manager, key = app_client.manager, pick_model(AUTO, "en")
     page.get_by_role("tab", name="News summary").first.click()
@@ -494,3 +494,25 @@ def test_chinese_locale(browser, app_client):
         expect(page.locator("#models-summary")).to_contain_text("已加载", timeout=15_000)
     finally:
         page.context.close()
+
+
+def test_check_a_poem_accordion(page):
+    """A visitor opens "Check a poem", pastes 李商隱's 夜雨寄北 (traditional characters; 期/池/時 rhyme in 平水韵's 支 and
+    四支), sees it follow the form, then breaks its rhyme and sees which line is wrong."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Poetry").first.click()
+    page.get_by_text("Check a poem").first.click()
+    box = page.locator("#poem-check-input textarea")
+    expect(box).to_be_visible(timeout=10_000)
+    box.fill("君問歸期未有期，巴山夜雨漲秋池。\n何當共剪西窗燭，卻話巴山夜雨時。")
+    page.locator("#poem-check-run").click()
+    report = page.locator("#poem-check-report")
+    expect(report).to_contain_text("follows the form", timeout=15_000)
+    expect(report).to_contain_text("七言绝句")
+    shot(page, "poetry-check")
+    box.fill("君問歸期未有期，巴山夜雨漲秋池。\n何當共剪西窗燭，卻話巴山夜雨來。")  # 來 is not in 支
+    page.locator("#poem-check-run").click()
+    expect(report).to_contain_text("breaks the form", timeout=15_000)
+    expect(report).to_contain_text("Line 4")
+    assert_no_error_badges(page)

@@ -13,8 +13,8 @@ import pytest
 
 from aigc_demo import catalog
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.engine import request_body
-from aigc_demo.tasks.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.engine import request_body
+from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
 from .processes import free_port, serving
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from aigc_demo.tasks.poetry import poem_lines, write_poem, write_poem_stream
+from aigc_demo.tasks.poetry.poetry import poem_lines, write_poem, write_poem_stream
 
 from .test_engine import engine_threads
 
@@ -59,7 +59,7 @@ def test_stopping_a_served_poem_closes_its_requests(manager, llama_served):
 
 
 def test_a_served_summary_is_map_reduced_with_progress(manager, llama_served):
-    from aigc_demo.tasks.news_summary import summarize_stream
+    from aigc_demo.tasks.news.news_summary import summarize_stream
 
     events = list(
         summarize_stream(manager, ARTICLE, "abstractive", llama_served.key, max_new_tokens=48, max_input_tokens=120)
@@ -72,7 +72,7 @@ def test_a_served_summary_is_map_reduced_with_progress(manager, llama_served):
 
 
 def test_stopping_a_served_summary_closes_its_request(manager, llama_served):
-    from aigc_demo.tasks.news_summary import summarize_stream
+    from aigc_demo.tasks.news.news_summary import summarize_stream
 
     events = summarize_stream(manager, ARTICLE, "abstractive", llama_served.key, max_new_tokens=200)
     for event in events:

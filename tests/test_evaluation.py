@@ -8,7 +8,7 @@ import pytest
 import sacrebleu
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.evaluation import evaluate, evaluate_with_model, perplexity, units
+from aigc_demo.tasks.common.evaluation import evaluate, evaluate_with_model, perplexity, units
 
 
 def test_empty_text_scores_zero_everywhere():
@@ -134,3 +134,20 @@ def test_evaluate_text_api_page_shows_real_types(app_client):
     info = app_client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/evaluate_text"]
     language = next(p for p in info["parameters"] if p["parameter_name"] == "language")
     assert language["type"].get("enum") == ["en", "zh"]
+
+
+@pytest.mark.parametrize(
+    "text, source, language, expected",
+    [
+        ("the cat sat", "the cat ran", "en", 1 / 2),  # (the cat) found, (cat sat) not
+        ("The CAT ran.", "the cat ran", "en", 1.0),  # words are lower-cased, punctuation is not a unit
+        ("春眠不觉", "春眠不晓", "zh", 2 / 3),  # 春眠, 眠不 found; 不觉 not
+        ("one", "one two", "en", None),  # no bigram to judge
+        ("", "anything", "en", None),
+        ("a b a b", "x", "en", 0.0),
+    ],
+)
+def test_share_found_in_by_hand(text, source, language, expected):
+    from aigc_demo.tasks.common.evaluation import share_found_in
+
+    assert share_found_in(text, source, language) == expected

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.extractive import extractive_summary, lead_n
-from aigc_demo.tasks.rouge import rouge
-from aigc_demo.tasks.support import support_map
-from aigc_demo.tasks.text_units import detect_language, split_sentences, tokenize
+from aigc_demo.tasks.common.language import detect_language
+from aigc_demo.tasks.news.extractive import extractive_summary, lead_n
+from aigc_demo.tasks.news.rouge import rouge
+from aigc_demo.tasks.news.support import support_map
+from aigc_demo.tasks.news.text_units import split_sentences, tokenize
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ import pytest
 
 from aigc_demo import catalog, settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
 from .loopback import loopback_server, send
 

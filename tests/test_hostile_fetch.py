@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import news_fetch
+from aigc_demo.tasks.news import fetch as news_fetch
 
 from .loopback import loopback_server, send
 

@@ -9,8 +9,8 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from aigc_demo import settings
-from aigc_demo.errors import UserError
-from aigc_demo.tasks.validation import check_bool, check_number, echo
+from aigc_demo.errors import UserError, echo
+from aigc_demo.tasks.common.validation import check_bool, check_number
 from aigc_demo.ui import models_tab
 from aigc_demo.ui.common import safe_message
 
@@ -121,7 +121,7 @@ def test_one_session_cannot_queue_past_its_job_limit(app_client):
 def test_a_gallery_image_with_crafted_metadata_gets_one_sentence(tmp_path, recipe):
     from PIL import Image, PngImagePlugin
 
-    from aigc_demo.tasks.image_metadata import RECIPE_KEY
+    from aigc_demo.tasks.image.metadata import RECIPE_KEY
     from aigc_demo.ui.image_controls import restore_values
 
     info = PngImagePlugin.PngInfo()

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from aigc_demo import catalog, engine_server
-from aigc_demo.tasks.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
 from .conftest import require_engine
 from .processes import free_port, serving

@@ -12,11 +12,11 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import news_summary
-from aigc_demo.tasks.news_chunks import chunk_sentences, split_by_tokens, token_counter
-from aigc_demo.tasks.news_fetch import check_url, fetch_article
-from aigc_demo.tasks.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
-from aigc_demo.tasks.text_units import split_sentences
+from aigc_demo.tasks.news import news_summary
+from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
+from aigc_demo.tasks.news.fetch import check_url, fetch_article
+from aigc_demo.tasks.news.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
+from aigc_demo.tasks.news.text_units import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))
@@ -144,6 +144,18 @@ def test_extractive_result_support_is_exact_and_scores_beside_lead3(manager):
     assert 0 < result.compression < 0.5
     assert set(result.rouge) >= {"rouge1", "rouge2", "rougeLsum"} and set(result.lead3_rouge) == set(result.rouge)
     assert result.rouge["rouge1"] > 0.2
+    assert result.found_in_article == 1.0  # copied sentences: every word pair is in the article
+
+
+def test_abstractive_stats_say_how_much_of_the_summary_the_article_has(manager):
+    from aigc_demo.tasks.common.evaluation import share_found_in
+    from aigc_demo.ui.news_summary_views import stats_text
+
+    _, result = run(manager, ARTICLE, "abstractive", "distilbart-cnn-12-6", max_new_tokens=8)
+    assert result.found_in_article == share_found_in(result.summary, ARTICLE, "en")
+    if result.found_in_article is not None:  # a twin may write no two words in a row
+        assert f"{100 * result.found_in_article:.0f}% of the summary's word pairs" in stats_text("en", result)
+        assert "原文可查" in stats_text("zh", result)
 
 
 def test_reference_that_is_the_article_is_not_scored(manager):
@@ -265,7 +277,7 @@ def test_no_network_fails_fast_with_a_clear_message():
     assert "粘贴" in raised.value.zh
 
 
-@pytest.mark.parametrize("module", ["news_summary", "news_abstractive", "news_chunks", "news_fetch"])
+@pytest.mark.parametrize("module", ["news_summary", "abstractive", "chunks", "fetch"])
 def test_task_modules_stay_gradio_free(module):
     source = (Path(news_summary.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     assert "gradio" not in source

@@ -38,9 +38,9 @@ def test_wheel_carries_package_assets_rhyme_data_and_entry_point(tmp_path):
         p.relative_to(ROOT).as_posix() for p in (ROOT / "aigc_demo").rglob("*.py") if "__pycache__" not in p.parts
     }
     assert sources <= names, sorted(sources - names)
-    data = [ROOT / "aigc_demo" / "assets", ROOT / "aigc_demo" / "tasks" / "rhyme_data"]
+    data = [ROOT / "aigc_demo" / "assets", ROOT / "aigc_demo" / "tasks" / "poetry" / "rhyme_data"]
     files = {p.relative_to(ROOT).as_posix() for d in data for p in d.rglob("*") if p.is_file() and p.suffix != ".py"}
-    assert "aigc_demo/assets/style.css" in files and "aigc_demo/tasks/rhyme_data/pingshui.LICENSE" in files
+    assert "aigc_demo/assets/style.css" in files and "aigc_demo/tasks/poetry/rhyme_data/pingshui.LICENSE" in files
     assert files <= names, sorted(files - names)
     assert not {n for n in names if n.split("/")[0] in ("tests", "bench", "app.py")}  # aigc_demo only
     assert "aigc-demo = aigc_demo.__main__:main" in entry_points

@@ -7,9 +7,9 @@ from gradio_client.exceptions import AppError
 
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks.poetry import check, lines_before, poem_lines, write_poem
-from aigc_demo.tasks.poetry_chinese import split_lines
-from aigc_demo.tasks.poetry_forms import FORMS
+from aigc_demo.tasks.poetry.chinese_check import split_lines
+from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.tasks.poetry.poetry import check, lines_before, poem_lines, write_poem
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
 # 5 seeds x 4 candidates = 20 poems per form through the real gpt2-chinese-poem twin (the hand-built model in
@@ -255,7 +255,7 @@ def test_api_errors_follow_the_clients_language(app_client):
 @pytest.mark.parametrize("rhyme_book", ["pingshui", "xinyun"])
 def test_strict_rhyme_poems_pass_the_checker_under_the_book_they_were_written_for(manager, model, rhyme_book):
     """Twins for now; the same test runs on the offline real models where they are installed."""
-    from aigc_demo.tasks.poetry import check_pasted
+    from aigc_demo.tasks.poetry.poetry import check_pasted
 
     for form_key, seed in [("wuyan-jueju", 1), ("qiyan-lushi", 2)]:
         result = write_poem(manager, "秋", form_key, model=model, seed=seed, num_candidates=2, rhyme_book=rhyme_book)

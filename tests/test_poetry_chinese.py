@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_chinese import check_poem, detect_form, split_lines
-from aigc_demo.tasks.poetry_evaluation import evaluate_tang300, regulated_poems
-from aigc_demo.tasks.poetry_forms import FORMS
-from aigc_demo.tasks.poetry_pinyin import LEVEL, OBLIQUE, pattern_tone, rhyme_group, tone_class
+from aigc_demo.tasks.poetry.chinese_check import check_poem, detect_form, split_lines
+from aigc_demo.tasks.poetry.corpus_evaluation import evaluate_tang300, regulated_poems
+from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.tasks.poetry.pinyin import LEVEL, OBLIQUE, pattern_tone, rhyme_group, tone_class
 
-DATA = Path(__file__).resolve().parents[1] / "aigc_demo" / "tasks" / "rhyme_data"
+DATA = Path(__file__).resolve().parents[1] / "aigc_demo" / "tasks" / "poetry" / "rhyme_data"
 TANG300 = (
     Path(__file__).resolve().parent / "data" / "tang300.json"
 )  # public-domain poems, MIT compilation (see LICENSE)

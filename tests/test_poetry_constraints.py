@@ -5,17 +5,17 @@ import torch
 from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_chinese import check_poem, split_lines
-from aigc_demo.tasks.poetry_constraints import (
+from aigc_demo.tasks.poetry.chinese_check import check_poem, split_lines
+from aigc_demo.tasks.poetry.chinese_decoding import (
     ChinesePoemLogitsProcessor,
-    build_cjk_char_vocab,
     build_prompt,
     decode_poem,
     max_new_tokens_for,
     validate_poem_request,
     vocab_index,
 )
-from aigc_demo.tasks.poetry_forms import FORMS
+from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.twins import build_cjk_char_vocab
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
 ACROSTICS = ["春夏秋冬", "风花雪月", "山高水长", "一二三四", "天地人和", "我爱中华"]

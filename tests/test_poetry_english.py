@@ -9,8 +9,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, LogitsProcessorList, PreTrainedTokenizerFast
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.poetry_english import check_english_poem, count_syllables, rhyme, words_of
-from aigc_demo.tasks.poetry_english_decoding import EnglishFormLogitsProcessor
+from aigc_demo.tasks.poetry.english_check import check_english_poem, count_syllables, rhyme, words_of
+from aigc_demo.tasks.poetry.english_decoding import EnglishFormLogitsProcessor
 
 NUM_SEEDS = 50
 
@@ -291,3 +291,24 @@ def test_processor_never_leaves_a_row_without_a_token(tokenizer):
 def test_processor_rejects_regenerating_past_the_last_line(tokenizer):
     with pytest.raises(UserError):
         EnglishFormLogitsProcessor(tokenizer, "haiku", None, prompt_len=0, fixed_lines=["a", "b", "c"])
+
+
+def test_the_shared_vocabulary_does_not_keep_an_unloaded_tokenizer_alive(tokenizer):
+    import gc
+    import weakref
+
+    from aigc_demo.tasks.poetry import english_decoding
+
+    copy = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer.backend_tokenizer, bos_token="<|endoftext|>", eos_token="<|endoftext|>"
+    )
+    processor = EnglishFormLogitsProcessor(copy, "haiku")
+    again = EnglishFormLogitsProcessor(copy, "english-quatrain")
+    assert again.vocab is processor.vocab  # read once, shared by requests
+    copy.add_tokens(["zzzqqq"])
+    assert EnglishFormLogitsProcessor(copy, "haiku").vocab is not processor.vocab  # a changed vocabulary is re-read
+    alive = weakref.ref(copy)
+    del copy, processor, again
+    gc.collect()
+    assert alive() is None
+    assert all(key is not None for key in english_decoding._VOCABULARIES.keys())

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from aigc_demo.tasks.poetry_forms import get_form
-from aigc_demo.tasks.poetry_grammar import line_grammar, poem_grammar, rhyme_targets, rhyming_characters
-from aigc_demo.tasks.poetry_rhyme_books import get_rhyme_book
+from aigc_demo.tasks.poetry.forms import get_form
+from aigc_demo.tasks.poetry.grammar import line_grammar, poem_grammar, rhyme_targets, rhyming_characters
+from aigc_demo.tasks.poetry.rhyme_books import get_rhyme_book
 
 
 def rules(grammar: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from aigc_demo.tasks import labels, provenance
+from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.image import provenance
 
 RECIPE = {"model": "sd-turbo", "seed": 7, "prompt": "a cat", "num_inference_steps": 1, "guidance_scale": 0.0}
 
@@ -83,7 +84,7 @@ def _run_inspect(path, *flags):
 def test_inspect_round_trips_a_signed_generated_png(png, tmp_path, monkeypatch):
     import json
 
-    from aigc_demo.tasks import image_metadata
+    from aigc_demo.tasks.image import metadata as image_metadata
 
     monkeypatch.setenv("AIGC_CACHE_DIR", str(tmp_path))
     image = image_metadata.annotate(

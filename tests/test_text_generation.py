@@ -10,7 +10,7 @@ import time
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text_generation import PRESETS, GenerationParams, count_prompt_tokens, generate
+from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, count_prompt_tokens, generate
 
 from .conftest import ROOT
 
@@ -44,7 +44,7 @@ def test_same_seed_same_text_twice(manager, model):
 def test_same_seed_same_text_across_restarts(manager):
     code = (
         "from aigc_demo.manager import ModelManager\n"
-        "from aigc_demo.tasks.text_generation import GenerationParams, generate\n"
+        "from aigc_demo.tasks.text.text_generation import GenerationParams, generate\n"
         "m = ModelManager(mode='tiny', device='cpu')\n"
         "print(repr(list(generate(m, 'The news today', 'gpt2', GenerationParams(max_new_tokens=16, temperature=1.0),"
         " seed=99))[-1].texts[0]))\n"
@@ -63,7 +63,7 @@ def test_same_seed_same_text_across_restarts(manager):
 def test_greedy_equals_plain_transformers_generate(manager, model):
     import torch
 
-    from aigc_demo.tasks.text_generation import build_inputs
+    from aigc_demo.tasks.text.text_generation import build_inputs
 
     ours = run(manager, model=model, temperature=0, max_new_tokens=20, repetition_penalty=1.0)[-1]
     lm = manager.get(model)
@@ -111,7 +111,7 @@ def test_long_prompt_is_trimmed_with_a_warning(manager):
 
 
 def test_instruct_model_uses_chat_template_and_system_prompt(manager):
-    from aigc_demo.tasks.text_generation import build_inputs
+    from aigc_demo.tasks.text.text_generation import build_inputs
 
     lm = manager.get("qwen2.5-0.5b-instruct")
     with_system = lm.tokenizer.decode(build_inputs(lm, "Hi", "Be brief.")["input_ids"][0])

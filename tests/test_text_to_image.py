@@ -10,8 +10,8 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import image_metadata
-from aigc_demo.tasks.text_to_image import ImageRequest, generate_images
+from aigc_demo.tasks.image import metadata as image_metadata
+from aigc_demo.tasks.image.text_to_image import ImageRequest, generate_images
 
 SMALL = {"width": 64, "height": 64}
 
@@ -117,7 +117,7 @@ def test_progress_reports_every_step_and_previews_arrive_before_the_image(manage
 def test_latent_preview_is_a_cheap_projection_for_sd_and_sdxl():
     import torch
 
-    from aigc_demo.tasks.text_to_image import latent_preview
+    from aigc_demo.tasks.image.text_to_image import latent_preview
 
     latents = torch.zeros(4, 8, 12)
     sd = latent_preview(latents, "StableDiffusionPipeline", 96, 64)
@@ -243,7 +243,7 @@ def test_metadata_survives_gradio_client_downloads(app_client):
 def test_api_images_are_signed_and_named_by_prompt_and_seed(app_client):
     from pathlib import Path
 
-    from aigc_demo.tasks import provenance
+    from aigc_demo.tasks.image import provenance
 
     result = app_client.predict("A lighthouse, at dawn!", seed=5, api_name="/generate_image", **SMALL)
     path = Path(result[0]["image"])
@@ -323,7 +323,7 @@ def test_safe_mode_blocklist_refuses_plain_prompts(manager, prompt):
 
 
 def test_blocklist_leaves_innocent_words_and_negative_prompts_alone(manager):
-    from aigc_demo.tasks.image_safety import blocked_term
+    from aigc_demo.tasks.common.safe_mode import blocked_term
 
     assert blocked_term("a map of Essex and Sussex, gorgeous light") is None
     final = run(manager, "a portrait", negative_prompt="nsfw, nude", guidance_scale=2.0)[-1]
@@ -416,13 +416,13 @@ def test_flagged_image_is_replaced_by_a_placeholder(repo_with_checker, monkeypat
     ],
 )
 def test_non_english_prompts_are_detected(text, expected):
-    from aigc_demo.tasks.prompt_translation import looks_non_english
+    from aigc_demo.tasks.image.prompt_translation import looks_non_english
 
     assert looks_non_english(text) is expected
 
 
 def test_translation_uses_the_instruct_model_through_its_chat_template(manager, monkeypatch):
-    from aigc_demo.tasks import prompt_translation
+    from aigc_demo.tasks.image import prompt_translation
 
     lm = manager.get("qwen2.5-0.5b-instruct")
     seen = {}

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from aigc_demo import zerogpu
-from aigc_demo.tasks.text_generation import GenerationParams
-from aigc_demo.tasks.text_to_image import ImageRequest
+from aigc_demo.tasks.image.text_to_image import ImageRequest
+from aigc_demo.tasks.text.text_generation import GenerationParams
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("spaces")  # in requirements-test.txt; the real package, not a stand-in
@@ -89,7 +89,7 @@ def test_durations_grow_with_the_work_and_stay_within_bounds():
 
 
 def test_extractive_summaries_and_bad_calls_ask_for_no_gpu(manager, monkeypatch):
-    from aigc_demo.tasks import news_summary
+    from aigc_demo.tasks.news import news_summary
 
     asked: list[int] = []
 

@@ -39,7 +39,8 @@ client.release = lambda *args, **kwargs: None
 
 from aigc_demo import ui  # noqa: E402
 from aigc_demo.manager import ModelManager  # noqa: E402
-from aigc_demo.tasks import text_generation, text_to_image  # noqa: E402
+from aigc_demo.tasks.image import text_to_image  # noqa: E402
+from aigc_demo.tasks.text import text_generation  # noqa: E402
 
 manager = ModelManager(mode="tiny", device="cpu")
 ui.build_demo(manager)

@@ -1,1 +1,1 @@
-"""Task functions: pure Python, no gradio import. Each takes the model manager explicitly."""
+"""Task functions: pure Python, no gradio import, one package per tab (text, poetry, news, image) and common."""

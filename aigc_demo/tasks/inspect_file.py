@@ -13,7 +13,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from aigc_demo.tasks import image_metadata, labels, provenance
+from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.image import metadata as image_metadata
+from aigc_demo.tasks.image import provenance
 
 EXIT_MARKED, EXIT_UNMARKED, EXIT_UNREADABLE, EXIT_TAMPERED = 0, 1, 2, 3
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

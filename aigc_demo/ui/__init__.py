@@ -12,7 +12,11 @@ from starlette.middleware import Middleware
 
 from aigc_demo import settings, zerogpu
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks import evaluation, news_summary, poetry, prompt_translation, text_generation, text_to_image
+from aigc_demo.tasks.common import evaluation
+from aigc_demo.tasks.image import prompt_translation, text_to_image
+from aigc_demo.tasks.news import news_summary
+from aigc_demo.tasks.poetry import poetry
+from aigc_demo.tasks.text import text_generation
 from aigc_demo.ui import (
     evaluation_api,
     image_api,
@@ -32,17 +36,8 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"  # package data: travels
 HEADER_EN = "Try generative AI in your browser: write text and poems, summarise the news, draw pictures."
 
 
-def count_tokens(manager: ModelManager, text: str, key: str, system: str) -> tuple[int, bool]:
-    """Exact count when the model is loaded; otherwise an estimate, so typing never triggers a download."""
-    if manager.is_loaded(key):
-        return text_generation.count_prompt_tokens(manager.get(key), text, system), True
-    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
-    return cjk + (len(text) - cjk) // 4 + 1, False
-
-
 def bind_text_generation(manager: ModelManager):
-    """`text_generation.generate` bound to `manager`; on ZeroGPU a served model streams from its engine right here:
-    it needs no GPU, and asking for one would spend the visitor's GPU quota on waiting for another machine."""
+    """`text_generation.generate` bound to `manager`, routed by `zerogpu.runs_locally`."""
     return zerogpu.bind(text_generation.generate, manager, zerogpu.text_seconds, zerogpu.runs_locally)
 
 
@@ -69,7 +64,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         )
         with gr.Tabs():
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:
-                text_generation_tab.create_tab(generate, functools.partial(count_tokens, manager))
+                text_generation_tab.create_tab(generate, functools.partial(text_generation.count_tokens, manager))
             with gr.Tab(t("tab.poetry", "📜 Poetry", "📜 诗词"), id="poetry") as poetry_tab_:
                 poetry_tab.create_tab(write_poem_stream)
             with gr.Tab(t("tab.news", "📰 News summary", "📰 新闻摘要"), id="news") as news_tab:
@@ -85,7 +80,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
         models_tab.create_api(manager.status)
         image_api.create_api(generate_images)
         evaluation_api.create_api(
-            zerogpu.bind(evaluation.evaluate_with_model, manager, needs_gpu=evaluation.needs_model)
+            zerogpu.bind(evaluation.evaluate_with_model, manager, needs_gpu=zerogpu.perplexity)
         )
     demo.queue(max_size=settings.QUEUE_SIZE, default_concurrency_limit=settings.CONCURRENCY)
     limits.install(demo)  # per-session and per-address job limits, in front of the queue

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import gradio as gr
 
-from aigc_demo.errors import UserError
-from aigc_demo.tasks.validation import echo
+from aigc_demo.errors import UserError, echo
+from aigc_demo.tasks.common.language import preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,7 @@ AI_LABEL_ZH = "🤖 AI 生成"
 
 def user_lang(request: gr.Request | None) -> str:
     """'zh' when the browser (or API client) prefers Chinese, else 'en'."""
-    if request is None:
-        return "en"
-    header = (request.headers.get("accept-language") or "").lower()
-    first = header.split(",")[0].strip()
-    return "zh" if first.startswith("zh") else "en"
+    return preferred_language(request.headers.get("accept-language") if request is not None else None)
 
 
 def tr(lang: str, en: str, zh: str) -> str:

@@ -7,7 +7,7 @@ AI-generated marker) instead of being re-encoded on the way.
 import gradio as gr
 
 from aigc_demo.catalog import CATALOG, default_model, get_spec
-from aigc_demo.tasks.text_to_image import ImageRequest
+from aigc_demo.tasks.image.text_to_image import ImageRequest
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, user_errors
 from aigc_demo.ui.image_files import SignedFiles
 from aigc_demo.ui.stopping import Run

@@ -9,8 +9,8 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec, get_spec, models_for
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.image_metadata import SAMPLER_NAMES, read_recipe
-from aigc_demo.tasks.text_to_image import ImageUpdate, has_safety_checker, max_steps, scheduler_choices
+from aigc_demo.tasks.image.metadata import SAMPLER_NAMES, read_recipe
+from aigc_demo.tasks.image.text_to_image import ImageUpdate, has_safety_checker, max_steps, scheduler_choices
 from aigc_demo.ui.common import ai_label, tr
 
 ASPECT_RATIOS = {

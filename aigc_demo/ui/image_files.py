@@ -7,8 +7,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from aigc_demo.tasks import labels, provenance
-from aigc_demo.tasks.image_metadata import read_recipe
+from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.image import provenance
+from aigc_demo.tasks.image.metadata import read_recipe
 
 
 class SignedFiles:

@@ -20,6 +20,7 @@ from typing import Any
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.language import preferred_language
 
 MODEL_SLOTS = threading.BoundedSemaphore(max(1, settings.CONCURRENCY))
 LIGHT_CONCURRENCY_ID = "light"  # model-free work (extractive summaries): never queued behind model runs
@@ -86,8 +87,8 @@ def install(demo: Any) -> None:
     async def limited_push(body: Any, request: Any, username: str | None):
         refusal = over_limit(queue, getattr(body, "session_hash", None), client_address(request))
         if refusal is not None:
-            lang = (request.headers.get("accept-language") or "").lower() if request is not None else ""
-            return False, refusal.message("zh" if lang.startswith("zh") else "en"), "queue_full"
+            header = request.headers.get("accept-language") if request is not None else None
+            return False, refusal.message(preferred_language(header)), "queue_full"
         return await push(body, request, username)
 
     queue.push = limited_push

@@ -7,8 +7,8 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import models_for
-from aigc_demo.tasks.news_fetch import FetchedArticle, fetch_article
-from aigc_demo.tasks.news_summary import AUTO, Progress, SummaryResult
+from aigc_demo.tasks.news.fetch import FetchedArticle, fetch_article
+from aigc_demo.tasks.news.news_summary import AUTO, Progress, SummaryResult
 from aigc_demo.ui.common import model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.limits import LIGHT_CONCURRENCY_ID, model_slot

@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 from aigc_demo import settings
-from aigc_demo.tasks.news_summary import SummaryResult
-from aigc_demo.tasks.text_units import detect_language, split_sentences
+from aigc_demo.tasks.common.language import detect_language
+from aigc_demo.tasks.news.news_summary import SummaryResult
+from aigc_demo.tasks.news.text_units import split_sentences
 from aigc_demo.ui.common import ai_label, tr
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "examples"
@@ -85,6 +86,16 @@ def stats_text(lang: str, r: SummaryResult) -> str:
             f"{len(r.summary_sentences)} 句 · {r.seconds:.2f} 秒",
         )
     ]
+    if r.method != "extractive" and r.found_in_article is not None:
+        found = f"{100 * r.found_in_article:.0f}%"
+        lines.append(
+            tr(
+                lang,
+                f"**Found in the article:** {found} of the summary's word pairs (a simple faithfulness signal: pairs "
+                "the article never has were paraphrased or made up).",
+                f"**原文可查：** 摘要中 {found} 的相邻字对出现在原文中（一个简单的忠实度信号：原文没有的字对是改写或编造的）。",
+            )
+        )
     if len(r.chunks) > 1:
         lines.append(
             tr(

@@ -7,8 +7,8 @@ from typing import Literal
 
 import gradio as gr
 
-from aigc_demo.tasks.poetry import check_pasted
-from aigc_demo.tasks.poetry_forms import FORMS
+from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.tasks.poetry.poetry import check_pasted
 from aigc_demo.ui.common import user_errors
 
 POEM_CHECK_CONCURRENCY_ID = "poem_check"  # its own group: checking is cheap, the model queue is not

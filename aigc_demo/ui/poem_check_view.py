@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from aigc_demo.tasks.poetry import MAX_POEM_CHARS, check_pasted
-from aigc_demo.tasks.poetry_rhyme_books import DEFAULT_RHYME_BOOK
+from aigc_demo.tasks.poetry.poetry import MAX_POEM_CHARS, check_pasted
+from aigc_demo.tasks.poetry.rhyme_books import DEFAULT_RHYME_BOOK
 from aigc_demo.ui.common import user_errors
 from aigc_demo.ui.i18n import t
 

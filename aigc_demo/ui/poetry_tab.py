@@ -8,9 +8,9 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import models_for
-from aigc_demo.tasks.poetry import PoemResult, lines_before
-from aigc_demo.tasks.poetry_forms import FORMS, get_form
-from aigc_demo.tasks.validation import resolve_seed
+from aigc_demo.tasks.common.validation import resolve_seed
+from aigc_demo.tasks.poetry.forms import FORMS, get_form
+from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice

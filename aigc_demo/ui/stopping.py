@@ -7,8 +7,8 @@ outputs streaming) came back with red "Error" badges over every output and the t
 Here Stop only raises a flag. The run's handler drives its task in a worker thread (`Run.follow`), so it sees the flag
 within `POLL_S` even while a step or a model load is still running; it stops reading, waits (boundedly) for the worker
 to end, says "Stopped" and keeps what it made, and its last update reaches the browser as an ordinary result. The
-worker closes the task, which stops the model (see `tasks.streaming`); an image pipeline sees the Stop inside its step
-(`tasks.cancel`). The model slot (`limits.MODEL_SLOTS`) is held until the worker has really ended. A Stop that comes while the run is still waiting in the queue is kept
+worker closes the task, which stops the model; an image pipeline sees the Stop inside its step (`tasks.common.cancel`).
+The whole chain, from this button to the model, is written down once, in `tasks.common.worker`. The model slot (`limits.MODEL_SLOTS`) is held until the worker has really ended. A Stop that comes while the run is still waiting in the queue is kept
 for it: the run then ends as soon as it starts, before any model is loaded.
 
 A session's pending Stop is cleared when its next run is submitted (the `arm` event on the same triggers), so a Stop
@@ -18,7 +18,6 @@ clicked when nothing runs never reaches a later run.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import queue
 import threading
 import time
@@ -29,7 +28,8 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks import cancel
+from aigc_demo.tasks.common import cancel
+from aigc_demo.tasks.common.worker import END, RUN_THREAD, WAIT_THREAD, Worker
 from aigc_demo.ui import limits
 from aigc_demo.ui.common import tr
 
@@ -37,10 +37,8 @@ T = TypeVar("T")
 POLL_S = 0.05  # how soon a waiting run notices Stop
 PENDING_TTL_S = 3600.0  # a queued run's Stop is kept this long at most
 MAX_PENDING = 10_000  # sessions whose early Stop is remembered; the oldest are forgotten first
-WORKER_NAME = "aigc-run"  # a worker that runs (holds a model slot, or needs none): the tests count these threads
-WAITING_NAME = "aigc-wait"  # a worker still waiting for a model slot: it runs nothing yet
-
-_ITEM, _END, _ERROR = "item", "end", "error"
+WORKER_NAME = RUN_THREAD  # a worker that runs (holds a model slot, or needs none): the tests count these threads
+WAITING_NAME = WAIT_THREAD  # a worker still waiting for a model slot: it runs nothing yet
 
 
 class Run:
@@ -70,33 +68,29 @@ class Run:
         slot until its pipeline has really stopped, so the next run cannot start beside it. A run longer than
         `RUN_TIMEOUT_S` is stopped and ends in a UserError saying so.
         """
-        handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         quit_ = self._quit
-
-        def offer(kind: str, value: Any = None) -> bool:
-            while not quit_.is_set():
-                try:
-                    handoff.put((kind, value), timeout=POLL_S)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+        # One item ahead of the consumer at most; the worker runs in a copy of this context, where gradio keeps the
+        # request's progress tracker.
+        worker = Worker(
+            WAITING_NAME if needs_model else WORKER_NAME,
+            join_s=settings.STOP_GRACE_S,
+            maxsize=1,
+            stop=quit_,
+            copy_context=True,
+        )
 
         def pull() -> None:
             try:
                 for item in updates:
-                    if quit_.is_set() or not offer(_ITEM, item):
+                    if quit_.is_set() or not worker.emit(item):
                         return
-                offer(_END)
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-                offer(_ERROR, exc)
             finally:
                 close = getattr(updates, "close", None)
                 if close is not None:
                     close()
 
         def pump() -> None:
-            cancel.STOP.set(quit_)  # lets a task stop mid-step (see tasks.cancel); this is the worker's own context
+            cancel.STOP.set(quit_)  # lets a task stop mid-step (see tasks.common.cancel); the worker's own context
             if not needs_model:
                 pull()
                 return
@@ -111,10 +105,7 @@ class Run:
 
         if self._quit.is_set():  # stopped while queued: the task never starts
             return
-        # The worker runs in a copy of this context, where gradio keeps the request's progress tracker.
-        name = WAITING_NAME if needs_model else WORKER_NAME
-        worker = threading.Thread(target=contextvars.copy_context().run, args=(pump,), name=name, daemon=True)
-        worker.start()
+        worker.start(pump)
         deadline = time.monotonic() + settings.RUN_TIMEOUT_S
         try:
             while not quit_.is_set():
@@ -125,18 +116,15 @@ class Run:
                         f"本次运行超过了此处的时限 {settings.RUN_TIMEOUT_S:g} 秒（AIGC_RUN_TIMEOUT_S），已停止；请减小请求规模。",
                     )
                 try:
-                    kind, value = handoff.get(timeout=POLL_S)
+                    item = worker.get(POLL_S)
                 except queue.Empty:
                     continue
-                if kind == _END:
+                if item is END:
+                    worker.reraise()
                     return
-                if kind == _ERROR:
-                    raise value
-                yield value
+                yield item
         finally:
-            quit_.set()
-            if needs_model:
-                worker.join(settings.STOP_GRACE_S)  # the gradio slot is freed only when the model is (almost) free
+            worker.close(join=needs_model)  # the gradio slot is freed only when the model is (almost) free
 
 
 class Stopper:

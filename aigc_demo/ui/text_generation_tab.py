@@ -7,7 +7,7 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -280,7 +280,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, request: gr.Request = None
     ):
         with user_errors(request) as lang:
-            from aigc_demo.tasks.validation import resolve_seed
+            from aigc_demo.tasks.common.validation import resolve_seed
 
             seed_used = resolve_seed(seed_value, bool(randomize))
             params = GenerationParams(

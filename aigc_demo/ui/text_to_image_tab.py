@@ -13,9 +13,9 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.tasks.prompt_translation import Translation, looks_non_english
-from aigc_demo.tasks.text_to_image import ImageRequest, ImageUpdate, max_steps
-from aigc_demo.tasks.validation import resolve_seed
+from aigc_demo.tasks.common.validation import resolve_seed
+from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
+from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (

@@ -1,0 +1,1 @@
+"""What every task shares: input validation, language detection, labels, evaluation, Stop and worker threads."""
