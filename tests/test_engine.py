@@ -13,7 +13,7 @@ import pytest
 
 from aigc_demo import catalog
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text.engine import request_body
+from aigc_demo.tasks.common.engine import request_body
 from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
 from .processes import free_port, serving

@@ -57,7 +57,7 @@ def _engine_line(spec, health, lang: str) -> str:
 
 def engine_health() -> list:
     """One cheap call to each serving engine (GET /models); only the open Models tab asks (see follow_tabs)."""
-    from aigc_demo.tasks.text.engine import check_health  # httpx only: no torch
+    from aigc_demo.tasks.common.engine import check_health  # httpx only: no torch
 
     return [check_health(s) for s in CATALOG.values() if s.is_served]
 

@@ -13,8 +13,8 @@ import re
 from aigc_demo import settings
 from aigc_demo.catalog import ModelSpec
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.engine import EngineParams, stream_from_engine
 from aigc_demo.tasks.news.abstractive import MIN_INPUT_BUDGET, PROMPTS, AbstractiveWriter, Progress
-from aigc_demo.tasks.text.engine import stream_from_engine
 
 PIECE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]{1,4}|\s+")
 PROMPT_TOKENS = 64  # the instruction and the chat template around the text, counted generously
@@ -54,10 +54,7 @@ class EngineWriter(AbstractiveWriter):
 
     def write(self, text: str, prompt: str):
         """One streamed request for `text`; yields the current Progress while it streams, returns (summary, hit)."""
-        from aigc_demo.tasks.text.text_generation import GenerationParams
-
-        params = GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0, top_k=0, top_p=1.0)
-        params.repetition_penalty = 1.0
+        params = EngineParams(max_new_tokens=self.max_new_tokens)  # greedy: the summary keeps close to the article
         request = f"{PROMPTS[prompt, self.language]}\n\n{text}"
         if self.spec.kind == "base":  # a pre-trained model continues the text: end it where a summary begins
             request += "\n\n摘要：" if self.language == "zh" else "\n\nSummary:"

@@ -14,28 +14,15 @@ No torch.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from aigc_demo.catalog import ModelSpec
+from aigc_demo.tasks.common.engine import EngineParams, stream_from_engine
 from aigc_demo.tasks.poetry.forms import Form
 from aigc_demo.tasks.poetry.grammar import line_count, line_grammar, poem_grammar, rhyme_targets
 from aigc_demo.tasks.poetry.report import Check, PoemReport
-from aigc_demo.tasks.text.engine import stream_from_engine
 
 MAX_LINE_TRIES = 4  # requests per line before the best of them is kept (and the report says the rule was not met)
 GRAMMAR_RULES = ("line_count", "length", "characters", "punctuation", "acrostic")  # what the grammar enforces
-
-
-@dataclass
-class Sampling:
-    temperature: float
-    top_k: int
-    top_p: float
-    max_new_tokens: int
-    min_p: float = 0.0
-    typical_p: float = 1.0
-    repetition_penalty: float = 1.0
-    num_candidates: int = 1
 
 
 def line_rules(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[str, ...]:
@@ -67,7 +54,7 @@ def served_poem(
     prompt: str,
     acrostic: str,
     fixed_lines: Sequence[str],
-    sampling: Sampling,
+    sampling: EngineParams,
     seed: int,
     check,
     rules: tuple[str, ...],
@@ -135,8 +122,8 @@ def _next_line_request(kind: str, base: str, lines: list[str], index: int, n: in
     )
 
 
-def _params(sampling: Sampling, max_new_tokens: int) -> Sampling:
-    return Sampling(**{**sampling.__dict__, "max_new_tokens": max_new_tokens, "num_candidates": 1})
+def _params(sampling: EngineParams, max_new_tokens: int) -> EngineParams:
+    return EngineParams(**{**sampling.__dict__, "max_new_tokens": max_new_tokens, "num_candidates": 1})
 
 
 def _tidy(text: str, form: Form) -> str:

@@ -233,12 +233,13 @@ def line_rules_for(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[
 
 def _served(key, prompt, form: Form, acrostic, fixed_lines, sampling, seed, warnings, rules, book):
     """Poems from the serving engine `key`: its grammar and line-by-line checks keep the form (poetry/engine.py)."""
-    from aigc_demo.tasks.poetry.engine import Sampling, served_poem
+    from aigc_demo.tasks.common.engine import EngineParams
+    from aigc_demo.tasks.poetry.engine import served_poem
 
     temperature, top_k, top_p, n = sampling
     spec = get_spec(key)
     about = dict(seed=seed, is_twin=False, model=key, form=form.key, warnings=warnings)
-    params = Sampling(temperature, top_k, top_p, max_new_tokens=0)
+    params = EngineParams(max_new_tokens=0, temperature=temperature, top_k=top_k, top_p=top_p)
     poems: list[str] = []
     reports: list[PoemReport] = []
     for c in range(n):  # one candidate after another, each with its own seed

@@ -30,6 +30,20 @@ ALIASES = {"repeat_penalty": "repetition_penalty"}  # llama.cpp's servers read o
 
 
 @dataclass
+class EngineParams:
+    """Sampling settings for an engine request, named as the text task's GenerationParams (which also fits)."""
+
+    max_new_tokens: int
+    temperature: float = 0.0  # 0 = greedy
+    top_k: int = 0  # 0 = off
+    top_p: float = 1.0
+    min_p: float = 0.0
+    typical_p: float = 1.0
+    repetition_penalty: float = 1.0
+    num_candidates: int = 1
+
+
+@dataclass
 class EngineStream:
     """Where the candidates stand: their text so far, and what the engine reported about tokens."""
 
