@@ -12,6 +12,7 @@ No torch, no gradio.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from aigc_demo import settings
 
+METADATA_SCAN_BYTES = 64 << 20  # a GGUF's key/value metadata (vocabulary included) fits well within this
 PACKAGED_MODELS = ("gemma-3-270m",)  # model names serve-engine takes besides a .gguf path
 LLAMA_SERVER_DIR = settings.CACHE_DIR / "llama-server"  # where bench/build_llama_server.sh puts llama-server
 
@@ -49,12 +51,14 @@ def _packaged_gguf() -> Path:
     return gguf_file()
 
 
+@functools.lru_cache(maxsize=8)
 def model_kind(model_path: Path) -> str:
-    """ "instruct" when the GGUF carries a chat template, else "base" (a pre-trained model: the app sends it
-    completions, not chats). The value for AIGC_TEXT_ENGINE_KIND."""
-    from gguf import GGUFReader
-
-    return "instruct" if "tokenizer.chat_template" in GGUFReader(model_path).fields else "base"
+    """"instruct" when the GGUF carries a chat template, else "base" (a pre-trained model: the app sends it
+    completions, not chats). The value for AIGC_TEXT_ENGINE_KIND. The metadata comes first in a GGUF file, so its
+    first megabytes say (a full GGUF reader would parse the whole vocabulary, seconds for Gemma's 262k tokens)."""
+    with open(model_path, "rb") as f:
+        head = f.read(METADATA_SCAN_BYTES)
+    return "instruct" if b"tokenizer.chat_template" in head else "base"
 
 
 def llama_server_binary() -> str | None:

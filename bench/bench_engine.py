@@ -74,7 +74,7 @@ def in_process_spec():
         library="transformers",
         architecture="Gemma3ForCausalLM",
         tokenizer_class="GemmaTokenizer",
-        kind="instruct",
+        kind="base",  # Gemma 3 270M is pre-trained: both paths continue the prompt as it is
         languages=("en",),
         params_m=270,
         license="Gemma",
@@ -121,7 +121,7 @@ def serve(kind: str, model_path: Path):
     from tests.processes import free_port, serving
 
     command = engine_server.engine_command(model_path, port=free_port(), slots=SLOTS, context=512, kind=kind)
-    spec = catalog.served_text_model(command.url, command.model)
+    spec = catalog.served_text_model(command.url, command.model, engine_server.model_kind(model_path))
     spec = catalog.ModelSpec(**{**spec.__dict__, "key": f"bench-{kind}"})
     catalog.CATALOG[spec.key] = spec
     return spec, serving(command.argv, f"{command.url}/models", dict(os.environ), within_s=180)
