@@ -33,6 +33,7 @@ class EngineCommand:
     url: str  # the base URL the app takes as AIGC_TEXT_ENGINE_URL
     model: str  # the model id the engine reports in /v1/models (AIGC_TEXT_ENGINE_MODEL)
     slots: int  # requests decoded together
+    ready_url: str  # answers 200 once the model is loaded (llama-server's /health; llama_cpp.server's /v1/models)
 
 
 def gguf_path(model: str) -> Path:
@@ -87,8 +88,8 @@ def engine_command(
         argv = [binary, "--model", str(model_path), "--alias", alias, "--host", host, "--port", str(port)]
         # One context of slots x context tokens, shared by the slots; /metrics for the bench and the tests.
         argv += ["--parallel", str(slots), "--ctx-size", str(slots * context), "--threads", threads, "--metrics"]
-        return EngineCommand(argv, "llama-server", url, alias, slots)
+        return EngineCommand(argv, "llama-server", url, alias, slots, f"http://{host}:{port}/health")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias]
     argv += ["--host", host, "--port", str(port), "--n_ctx", str(context), "--interrupt_requests", "False"]
     argv += ["--n_threads", threads, "--n_threads_batch", threads, "--verbose", "False"]
-    return EngineCommand(argv, "llama_cpp.server", url, alias, 1)
+    return EngineCommand(argv, "llama_cpp.server", url, alias, 1, f"{url}/models")

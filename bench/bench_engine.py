@@ -124,7 +124,7 @@ def serve(kind: str, model_path: Path):
     spec = catalog.served_text_model(command.url, command.model, engine_server.model_kind(model_path))
     spec = catalog.ModelSpec(**{**spec.__dict__, "key": f"bench-{kind}"})
     catalog.CATALOG[spec.key] = spec
-    return spec, serving(command.argv, f"{command.url}/models", dict(os.environ), within_s=180)
+    return spec, serving(command.argv, command.ready_url, dict(os.environ), within_s=180)
 
 
 def main() -> None:

@@ -95,7 +95,7 @@ def llama_engine(request):
     require_engine(kind)
     model = engine_server.gguf_path("gemma-3-270m")
     command = engine_server.engine_command(model, port=free_port(), slots=2, context=1024, kind=kind)
-    with serving(command.argv, f"{command.url}/models", dict(os.environ), within_s=180) as proc:
+    with serving(command.argv, command.ready_url, dict(os.environ), within_s=180) as proc:
         yield command, proc
 
 

@@ -81,7 +81,7 @@ def test_an_engine_killed_mid_stream_is_one_sentence_and_the_app_stays_up(app_cl
     )
     spec = catalog.served_text_model(command.url, command.model)
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
-    with serving(command.argv, f"{command.url}/models", dict(os.environ), within_s=180) as proc:
+    with serving(command.argv, command.ready_url, dict(os.environ), within_s=180) as proc:
         job = app_client.submit(
             "Tell me a very long story.", model=spec.key, max_new_tokens=800, seed=1, api_name="/generate_text"
         )
