@@ -18,6 +18,7 @@ from .conftest import require_engine
 from .processes import free_port, serving
 
 PROMPT = "Write a short story about a lighthouse keeper."
+LONG_STORY = "Chapter One\n\nIt was a cold morning in the harbour town, and the old lighthouse keeper"  # goes on
 
 
 def run(manager, spec, seed: int, **params) -> list:
@@ -59,7 +60,7 @@ def test_stop_closes_the_stream_and_the_engine_stops_generating(manager, llama_s
     cpu = lambda: sum(server.cpu_times()[:2])  # noqa: E731 - user + system seconds
     before = cpu()
     params = GenerationParams(max_new_tokens=900, temperature=0.8)
-    updates = generate(manager, "Tell me a very long story about the sea.", llama_served.key, params, seed=1)
+    updates = generate(manager, LONG_STORY, llama_served.key, params, seed=1)
     for update in updates:
         if len(update.texts[0].split()) >= 12:
             break
@@ -85,9 +86,7 @@ def test_an_engine_killed_mid_stream_is_one_sentence_and_the_app_stays_up(app_cl
     spec = catalog.served_text_model(command.url, command.model)
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     with serving(command.argv, command.ready_url, dict(os.environ), within_s=180) as proc:
-        job = app_client.submit(
-            "Tell me a very long story.", model=spec.key, max_new_tokens=800, seed=1, api_name="/generate_text"
-        )
+        job = app_client.submit(LONG_STORY, model=spec.key, max_new_tokens=800, seed=1, api_name="/generate_text")
         while not (job.outputs() and job.outputs()[-1]):
             assert not job.done(), "the answer ended before the engine was killed"
             time.sleep(0.05)
