@@ -1,12 +1,15 @@
 """The text generation tab and the /generate_text endpoint. No torch here: the tab runs the callables it is given."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
@@ -18,6 +21,7 @@ from aigc_demo.ui.common import (
     user_lang,
     warn,
 )
+from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
@@ -86,6 +90,12 @@ def stats_text(lang: str, u: TextUpdate) -> str:
     )
 
 
+def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "") -> dict:
+    """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
+    parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
+    return labels.info(lang, task="text", model=key, seed=u.seed, parameters=parameters, is_twin=u.is_twin)
+
+
 def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
     """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact)."""
     stopper = Stopper()
@@ -139,6 +149,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             for i in range(settings.MAX_CANDIDATES)
         ]
     stats = gr.Markdown("", elem_id="text-stats")
+    download = gr.DownloadButton(
+        t("text.download", "⬇️ Download (labelled .md)", "⬇️ 下载（带标识的 .md）"), size="sm", elem_id="text-download"
+    )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
             max_new_tokens = gr.Slider(
@@ -253,6 +266,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         lang = user_lang(request)
         if not text:
             return ""
+        for name, value in (("prompt", text), ("system_prompt", system or "")):
+            if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
+                return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
         try:
             n, exact = count_tokens(text, key, system)
         except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing
@@ -295,22 +311,25 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 num_candidates=n,
             )
             n_boxes = settings.MAX_CANDIDATES
-            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
-            label = ai_label(lang, key)
-            with stopper.run(request) as current:
-                warned = False
-                for u in current.follow(
-                    generate(prompt_text, key, params, seed_used, system), needs_model=_local(key)
-                ):
+            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip(), gr.skip()  # the candidates, seed, notice, download
+            label, u, warned = ai_label(lang, key), None, False
+            with stopper.run(request) as current, TextFiles() as files:
+
+                def download(u: TextUpdate) -> str:
+                    text = joined(u.texts, tr(lang, "Candidate", "候选"))
+                    return files(text, text_info(lang, key, params, u, system), prompt_text)
+
+                updates = generate(prompt_text, key, params, seed_used, system)
+                for u in current.follow(updates, needs_model=_local(key)):
                     if not warned:
                         warn(lang, u.warnings)
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
-                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
+                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin), download(u) if u.done else None
                     yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
-                if current.stopped:
-                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:]
+                if current.stopped:  # what was written so far can still be downloaded, labelled
+                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:3], download(u) if u else gr.skip()
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
@@ -333,14 +352,14 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             randomize_seed,
             system_prompt,
         ],
-        [*candidates, stats, seed, notice],
+        [*candidates, stats, seed, notice, download],
         **text_queue(),
         api_visibility="private",
     )
 
 
 def create_api(generate: GenerateFn) -> None:
-    """Register /generate_text: the first candidate's text, streamed."""
+    """Register /generate_text: the text, streamed, and beside it the info object (labels.info)."""
     default = default_model("text-generation")
 
     def generate_text(
@@ -357,8 +376,10 @@ def create_api(generate: GenerateFn) -> None:
         no_repeat_ngram_size: int = 0,
         system_prompt: str = "",
         request: gr.Request = None,
-    ) -> str:
+    ) -> tuple[str, dict]:
         """Generate text from a prompt, streamed token by token. temperature 0 is greedy; seed -1 picks a random one.
+
+        Returns the text and its info: ai_generated, label (in the client's language), model, seed, parameters, twin.
 
         Args:
             prompt: the text to continue, or the instruction for a chat model
@@ -374,7 +395,7 @@ def create_api(generate: GenerateFn) -> None:
             no_repeat_ngram_size: forbid repeating n-grams of this size (0 = off)
             system_prompt: optional system message for chat models
         """
-        with user_errors(request):
+        with user_errors(request) as lang:
             params = GenerationParams(
                 max_new_tokens=max_new_tokens,
                 temperature=temperature,
@@ -387,7 +408,9 @@ def create_api(generate: GenerateFn) -> None:
                 num_candidates=1,
             )
             # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
+            meta = None
             for u in Run().follow(generate(prompt, model, params, seed, system_prompt), needs_model=_local(model)):
-                yield u.texts[0] if u.texts else ""
+                meta = meta or text_info(lang, model, params, u, system_prompt)  # the seed is known from the first
+                yield (u.texts[0] if u.texts else ""), meta
 
     gr.api(generate_text, api_name="generate_text", **text_queue())
