@@ -63,6 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     sv = sub.add_parser("serve", help="start the web app (same as python app.py)")
     sv.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)")
     sv.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    se = sub.add_parser(
+        "serve-engine",
+        help="start a llama.cpp serving engine for the text tab on this machine (then start the app beside it)",
+        description="Serve a GGUF model over OpenAI's API with llama.cpp: llama.cpp's llama-server when it is on "
+        "PATH (parallel slots; bench/build_llama_server.sh builds it), else llama-cpp-python's server (one request "
+        "at a time). Port, slots and context come from AIGC_ENGINE_PORT, AIGC_ENGINE_SLOTS and "
+        "AIGC_ENGINE_CONTEXT. It prints the command that starts the app on it.",
+    )
+    se.add_argument("model", help="a .gguf file, or gemma-3-270m (the model shipped in PyPI packages)")
     args = parser.parse_args(argv)
     from aigc_demo import logs
 
@@ -91,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         result = inspect_file(args.file)
         print(as_json(result) if args.json else render(result))
         return result.exit_code
+    elif args.command == "serve-engine":
+        return _serve_engine(args.model)
     elif args.command == "twins":
         from aigc_demo import twins
 
@@ -102,6 +113,28 @@ def main(argv: list[str] | None = None) -> int:
 
         build_demo(get_manager()).launch(server_name=args.host, server_port=args.port, **launch_kwargs())
     return 0
+
+
+def _serve_engine(model: str) -> int:
+    import subprocess
+    from pathlib import Path
+
+    from aigc_demo import engine_server
+    from aigc_demo.errors import UserError
+
+    try:
+        command = engine_server.engine_command(engine_server.gguf_path(model))
+    except UserError as exc:  # the packages are missing: the sentence names the pip command
+        sys.exit(exc.message("en"))
+    slots = f"{command.slots} parallel slots" if command.slots > 1 else "one request at a time"
+    print(f"Serving {command.model} with {command.kind} ({slots}) at {command.url}. Start the app beside it with:")
+    kind = engine_server.model_kind(Path(command.argv[command.argv.index("--model") + 1]))
+    names = f"AIGC_TEXT_ENGINE_URL={command.url} AIGC_TEXT_ENGINE_MODEL={command.model} AIGC_TEXT_ENGINE_KIND={kind}"
+    print(f"  {names} python app.py", flush=True)
+    try:
+        return subprocess.call(command.argv)
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

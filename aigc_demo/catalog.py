@@ -288,27 +288,33 @@ def _load_extra(path: str) -> None:
             spec = ModelSpec(**raw)
         except TypeError as exc:  # a required field left out
             raise CatalogFileError(f"{path} ({raw['key']}): {exc}.") from None
-        if spec.is_served and spec.tasks != ("text-generation",):
-            raise ValueError(f"{path}: {spec.key} has an endpoint; served models work in the text tab only.")
+        if spec.is_served and not set(spec.tasks) <= set(SERVED_TASKS):
+            raise ValueError(
+                f"{path}: {spec.key} has an endpoint; served models work in the text, poetry and summary tabs only."
+            )
         _add(spec)
 
 
-def served_text_model(url: str, model: str) -> ModelSpec:
-    """The entry AIGC_TEXT_ENGINE_URL adds: the text tab's default, streamed from a serving engine."""
+SERVED_TASKS = ("text-generation", "poetry", "summarization")  # what a chat model on a serving engine can do here
+
+
+def served_text_model(url: str, model: str, kind: str = settings.TEXT_ENGINE_KIND) -> ModelSpec:
+    """The entry AIGC_TEXT_ENGINE_URL adds: the text tab's default, streamed from a serving engine; the poetry and
+    summary tabs offer it too (after their own defaults)."""
     return ModelSpec(
         key="engine",
-        tasks=("text-generation",),
+        tasks=SERVED_TASKS,
         repo_id=model or "default",
         revision="",
         library="openai-api",
         architecture="",
         tokenizer_class="",
-        kind="instruct",
+        kind=kind,  # instruct: /chat/completions; base: /completions with the prompt as it is
         languages=("en", "zh"),
         params_m=0,
         license="",
         context_window=32768,
-        description=f"{model or 'The model'} on the serving engine at {url}.",
+        description=f"{model or 'The model'} on a serving engine.",  # not its address: visitors see this
         endpoint=url,
     )
 
@@ -336,5 +342,9 @@ def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:
 
 
 def default_model(task: str) -> str:
-    """The first CPU-friendly model for `task`."""
-    return models_for(task, include_gpu_only=False)[0].key
+    """The first CPU-friendly model for `task`: a serving engine first for text generation only (the poetry and
+    summary tabs keep their own models first, which know their forms and languages)."""
+    specs = models_for(task, include_gpu_only=False)
+    if task != "text-generation":
+        specs = [s for s in specs if not s.is_served] or specs
+    return specs[0].key

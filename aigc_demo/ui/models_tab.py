@@ -18,7 +18,9 @@ def status_rows(status: dict) -> list[list]:
     return [[m[c] for c in COLUMNS] for m in status["loaded"]]
 
 
-def summary(status: dict, lang: str = "en") -> str:
+def summary(status: dict, lang: str = "en", health: list | None = None) -> str:
+    """The tab's first lines: what is loaded against the budget, then each serving engine by name (never its
+    address: that is the operator's business) with its health when `health` (EngineHealth per engine) is given."""
     n, used, budget = len(status["loaded"]), status["used"], status["budget"]
     where = f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
     line = tr(
@@ -26,13 +28,10 @@ def summary(status: dict, lang: str = "en") -> str:
         f"**{n}** loaded · {used} of {budget} budget · device {where}",
         f"已加载 **{n}** 个 · 已用 {used}，预算 {budget} · 设备 {where}",
     )
+    by_key = {h.key: h for h in health or []}
     for s in CATALOG.values():
         if s.is_served:
-            line += tr(
-                lang,
-                f"  \n🌐 `{s.key}` runs on the serving engine at {s.endpoint} (`{s.repo_id}`)",
-                f"  \n🌐 `{s.key}` 运行在服务引擎 {s.endpoint} 上（`{s.repo_id}`）",
-            )
+            line += "  \n" + _engine_line(s, by_key.get(s.key), lang)
     for key in PACKAGES:
         spec = CATALOG.get(key)
         if spec is not None and installed(spec):
@@ -44,6 +43,34 @@ def summary(status: dict, lang: str = "en") -> str:
                 "无法连接 Hub 时由它在文本和诗歌标签页作答",
             )
     return line
+
+
+def _engine_line(spec, health, lang: str) -> str:
+    name = f"🌐 `{spec.key}` (`{spec.repo_id}`)"
+    if health is None:
+        return tr(lang, f"{name} runs on a serving engine", f"{name} 运行在服务引擎上")
+    if not health.reachable:
+        return tr(
+            lang,
+            f"{name}: the serving engine is not reachable ({health.problem}); its requests will fail until it is back",
+            f"{name}：无法连接服务引擎（{health.problem}），恢复前该模型的请求都会失败",
+        )
+    ms = f"{health.latency_ms:.0f} ms"
+    ids = ", ".join(f"`{i}`" for i in health.model_ids) or tr(lang, "none", "无")
+    if health.problem:
+        return tr(
+            lang,
+            f"{name}: reachable ({ms}) but it {health.problem}; it serves {ids}",
+            f"{name}：可连接（{ms}），但未提供 `{spec.repo_id}`；它提供 {ids}",
+        )
+    return tr(lang, f"{name}: ✅ reachable · {ms} · serves {ids}", f"{name}：✅ 可连接 · {ms} · 提供 {ids}")
+
+
+def engine_health() -> list:
+    """One cheap call to each serving engine (GET /models); only the open Models tab asks (see follow_tabs)."""
+    from aigc_demo.tasks.common.engine import check_health  # httpx only: no torch
+
+    return [check_health(s) for s in CATALOG.values() if s.is_served]
 
 
 def create_tab(
@@ -63,7 +90,7 @@ def create_tab(
 
     def show(request: gr.Request = None):
         s = get_status()
-        return summary(s, user_lang(request)), status_rows(s)
+        return summary(s, user_lang(request), engine_health()), status_rows(s)
 
     def do_unload(k, request: gr.Request = None):
         with user_errors(request):

@@ -7,6 +7,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
+from aigc_demo.errors import UserError
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
@@ -28,6 +29,25 @@ from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
 GenerateFn = Callable[..., Iterator[TextUpdate]]
+TEXT_CONCURRENCY_ID = "text"  # with a serving engine: text runs beside each other; local ones still take a model slot
+
+
+def text_queue() -> dict:
+    """The text events' queue group. Without a serving engine, the model queue. With one, their own group, wide
+    enough for the engine's slots: served requests run at the same time (the engine batches them), while a local
+    model's run still holds one of the process's model slots (ui.limits), so local runs stay one at a time."""
+    if not any(s.is_served for s in models_for("text-generation")):
+        return {"concurrency_id": MODEL_CONCURRENCY_ID}
+    return {"concurrency_id": TEXT_CONCURRENCY_ID, "concurrency_limit": settings.CONCURRENCY + settings.ENGINE_SLOTS}
+
+
+def _local(key: str) -> bool:
+    """Whether `key` runs here (and so needs a model slot); an unknown key is left to the task's own error."""
+    try:
+        return not get_spec(key).is_served
+    except UserError:  # the task says what is wrong with the key
+        return True
+
 
 EXAMPLE_LABELS = [
     "📰 News (EN)",
@@ -319,7 +339,8 @@ def create_tab(
                     text = joined(u.texts, tr(lang, "Candidate", "候选"))
                     return files(text, text_info(lang, key, params, u, system), prompt_text)
 
-                for u in current.follow(generate(prompt_text, key, params, seed_used, system)):
+                updates = generate(prompt_text, key, params, seed_used, system)
+                for u in current.follow(updates, needs_model=_local(key)):
                     if not warned:
                         warn(lang, u.warnings)
                         warned = True
@@ -365,7 +386,7 @@ def create_tab(
         run,
         inputs,
         [*candidates, stats, metrics, seed, notice, download],
-        concurrency_id=MODEL_CONCURRENCY_ID,
+        **text_queue(),
         api_visibility="private",
     )
     if compare is not None:
@@ -423,9 +444,9 @@ def create_api(generate: GenerateFn) -> None:
             )
             # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
             meta = None
-            for u in Run().follow(generate(prompt, model, params, seed, system_prompt)):
+            for u in Run().follow(generate(prompt, model, params, seed, system_prompt), needs_model=_local(model)):
                 # The seed is known from the first update; the metrics from the last.
                 meta = text_info(lang, model, params, u, system_prompt) if meta is None or u.done else meta
                 yield (u.texts[0] if u.texts else ""), meta
 
-    gr.api(generate_text, api_name="generate_text", concurrency_id=MODEL_CONCURRENCY_ID)
+    gr.api(generate_text, api_name="generate_text", **text_queue())

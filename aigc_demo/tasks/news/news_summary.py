@@ -87,7 +87,7 @@ def pick_model(model: str, language: str) -> str:
     for gpu in (False, True):
         specs = [s for s in models_for("summarization", include_gpu_only=gpu) if language in s.languages]
         if specs:
-            return sorted(specs, key=lambda s: s.kind != "seq2seq")[0].key
+            return sorted(specs, key=lambda s: (s.is_served, s.kind != "seq2seq"))[0].key  # an engine when asked
     raise UserError(
         f"No summarization model handles language {language!r}.", f"没有能摘要该语言（{language}）的模型。"
     )
@@ -144,14 +144,22 @@ def summarize_stream(
                 f"最短生成长度（{min_new_tokens}）不能大于最大生成长度（{max_new_tokens}）。",
             )
         yield Progress("load", 0, 1, f"Loading {key} (the first time can take a while)…", f"正在加载 {key}……")
-        with manager.use(key) as lm:
-            writer = AbstractiveWriter(lm, language, max_new_tokens, min_new_tokens, max_input_tokens)
+        if get_spec(key).is_served:  # the same map-reduce, each generation a request to the engine
+            from aigc_demo.tasks.news.engine import EngineWriter
+
+            writer = EngineWriter(get_spec(key), language, max_new_tokens, min_new_tokens, max_input_tokens)
             summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
+            is_twin = False
+        else:
+            with manager.use(key) as lm:
+                writer = AbstractiveWriter(lm, language, max_new_tokens, min_new_tokens, max_input_tokens)
+                summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
+            is_twin = lm.is_twin
         result = _result(article, summary, sentences, language, "abstractive", key)
         result.summary_sentences = [s.text for s in split_sentences(summary, language)] if summary else []
         article_texts = [s.text for s in sentences]
         result.support = support_map(result.summary_sentences, article_texts, language)
-        result.warnings, result.is_twin, result.chunks, result.levels = writer.warnings, lm.is_twin, chunks, levels
+        result.warnings, result.is_twin, result.chunks, result.levels = writer.warnings, is_twin, chunks, levels
         result.input_budget = writer.budget
         if not summary:
             result.warnings.append(("The model returned an empty summary.", "模型返回了空摘要。"))

@@ -192,6 +192,21 @@ def write_poem_stream(
                 "温度为 0 时总是选最可能的字词，只有一首诗可显示。",
             )
         )
+    if get_spec(key).is_served:
+        sampling = (temperature, top_k, top_p, 1 if temperature == 0 else num_candidates)
+        yield from _served(
+            key,
+            prompt,
+            poem_form,
+            clean_acrostic,
+            fixed_lines,
+            sampling,
+            seed,
+            warnings,
+            line_rules_for(poem_form, strict_rhyme, enforce_tone),
+            book,
+        )
+        return
     asked, key = key, manager.answering(key, "poetry", poem_form.language)
     with manager.use(key) as lm:
         if poem_form.language == "zh":
@@ -218,6 +233,36 @@ def write_poem_stream(
         evaluation = score_candidates(poems, lm, language=poem_form.language)  # with the model that wrote them
     reports = [check(poem, form, clean_acrostic, book) for poem in poems]
     yield PoemResult(poems, reports, evaluation=evaluation, **about)
+
+
+def line_rules_for(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[str, ...]:
+    from aigc_demo.tasks.poetry.engine import line_rules
+
+    return line_rules(form, strict_rhyme, enforce_tone)
+
+
+def _served(key, prompt, form: Form, acrostic, fixed_lines, sampling, seed, warnings, rules, book):
+    """Poems from the serving engine `key`: its grammar and line-by-line checks keep the form (poetry/engine.py)."""
+    from aigc_demo.tasks.common.engine import EngineParams
+    from aigc_demo.tasks.poetry.engine import served_poem
+
+    temperature, top_k, top_p, n = sampling
+    spec = get_spec(key)
+    about = dict(seed=seed, is_twin=False, model=key, form=form.key, warnings=warnings)
+    params = EngineParams(max_new_tokens=0, temperature=temperature, top_k=top_k, top_p=top_p)
+    poems: list[str] = []
+    reports: list[PoemReport] = []
+    for c in range(n):  # one candidate after another, each with its own seed
+        checker = lambda text: check(text, form.key, acrostic, book)  # noqa: E731
+        for poem, report in served_poem(
+            spec, form, prompt, acrostic, fixed_lines, params, seed + c, checker, rules, book
+        ):
+            if report is None:
+                yield PoemResult([*poems, poem], [], done=False, **about)
+            else:
+                poems.append(poem)
+                reports.append(report)
+    yield PoemResult(poems, reports, **about)
 
 
 def _chinese_plan(

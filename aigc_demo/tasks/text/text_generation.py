@@ -244,7 +244,7 @@ def _generate_served(
     spec: ModelSpec, prompt: str, system_prompt: str, params: GenerationParams, seed: int
 ) -> Iterator[TextUpdate]:
     """The same updates as a local run, streamed from the serving engine that `spec.endpoint` names."""
-    from aigc_demo.tasks.text.engine import stream_from_engine
+    from aigc_demo.tasks.common.engine import stream_from_engine
 
     warnings = _greedy_note(params)
     start = time.perf_counter()

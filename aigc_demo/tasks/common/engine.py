@@ -26,6 +26,21 @@ log = logging.getLogger(__name__)
 MAX_LINE_BYTES = 1_000_000  # one event line; a token is a few bytes, a whole usage report well under a kilobyte
 MAX_CHARS_PER_TOKEN = 32  # a candidate longer than max_new_tokens x this is not honouring max_tokens
 EXTRA_FIELDS = {"top_k": 0, "min_p": 0.0, "typical_p": 1.0, "repetition_penalty": 1.0}  # beyond OpenAI's: their "off"
+ALIASES = {"repeat_penalty": "repetition_penalty"}  # llama.cpp's servers read only their own name for it
+
+
+@dataclass
+class EngineParams:
+    """Sampling settings for an engine request, named as the text task's GenerationParams (which also fits)."""
+
+    max_new_tokens: int
+    temperature: float = 0.0  # 0 = greedy
+    top_k: int = 0  # 0 = off
+    top_p: float = 1.0
+    min_p: float = 0.0
+    typical_p: float = 1.0
+    repetition_penalty: float = 1.0
+    num_candidates: int = 1
 
 
 @dataclass
@@ -39,10 +54,13 @@ class EngineStream:
     not_applied: set[str] = field(default_factory=set)  # sampling settings the engine does not take
 
 
-def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int) -> tuple[str, dict]:
+def request_body(
+    spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, extra: dict | None = None
+) -> tuple[str, dict]:
     """The path and JSON body of one streamed request. Beyond OpenAI's own sampling fields, top_k, min_p,
-    typical_p and repetition_penalty are sent only when they are on: vLLM and llama.cpp's server read them; a server
-    that refuses them is asked again without them (see `stream_from_engine`).
+    typical_p and repetition_penalty are sent only when they are on: vLLM and llama.cpp's servers read them
+    (llama.cpp as repeat_penalty, sent beside it); a server that refuses them is asked again without them (see
+    `stream_from_engine`).
     """
     body: dict[str, Any] = {
         "model": spec.repo_id,
@@ -55,6 +73,8 @@ def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, 
     }
     extras = {name: (getattr(params, name), off) for name, off in EXTRA_FIELDS.items()}
     body |= {name: value for name, (value, off) in extras.items() if value != off}
+    body |= {alias: body[name] for alias, name in ALIASES.items() if name in body}
+    body |= extra or {}  # engine-specific fields (llama.cpp's `grammar`), dropped like the others when refused
     if spec.kind == "instruct":
         messages = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
         body["messages"] = [*messages, {"role": "user", "content": prompt}]
@@ -64,7 +84,13 @@ def request_body(spec: ModelSpec, prompt: str, system_prompt: str, params: Any, 
 
 
 def stream_from_engine(
-    spec: ModelSpec, prompt: str, system_prompt: str, params: Any, seed: int, min_interval_s: float = 0.04
+    spec: ModelSpec,
+    prompt: str,
+    system_prompt: str,
+    params: Any,
+    seed: int,
+    min_interval_s: float = 0.04,
+    extra: dict | None = None,
 ) -> Iterator[EngineStream]:
     """Yield the candidates' texts as the engine streams them; the last yield holds the engine's token counts.
 
@@ -81,19 +107,20 @@ def stream_from_engine(
     timeout = httpx.Timeout(settings.TEXT_ENGINE_TIMEOUT_S, connect=5.0)
 
     def read(i: int, client: httpx.Client) -> None:
-        path, body = request_body(spec, prompt, system_prompt, params, seed + i)
+        path, body = request_body(spec, prompt, system_prompt, params, seed + i, extra)
         try:
             while True:
                 with client.stream("POST", spec.endpoint + path, json=body, headers=headers) as response:
                     if response.status_code >= 400:
                         response.read()
-                        refused = [name for name in EXTRA_FIELDS if name in body and name in response.text]
+                        names = (*EXTRA_FIELDS, *ALIASES, *(extra or {}))
+                        refused = [n for n in names if n in body and n in response.text]
                         if response.status_code in (400, 422) and refused:
                             # A strict server (OpenAI's own, `transformers serve`) names the fields it does not
                             # take: ask again without them, and say so.
                             for name in refused:
                                 del body[name]
-                            worker.emit((i, refused))
+                            worker.emit((i, [name for name in refused if name not in ALIASES]))
                             continue
                         raise _refused(spec, response.status_code, response.text)
                     _check_stream(spec, response)
@@ -268,3 +295,39 @@ def _detail(body: Any) -> str:
     detail = body.get("error", body) if isinstance(body, dict) else body
     detail = detail.get("message", detail) if isinstance(detail, dict) else detail
     return str(detail).strip()[:300] or "no details"
+
+
+@dataclass
+class EngineHealth:
+    """What one cheap call (GET /models) said about a serving engine."""
+
+    key: str
+    reachable: bool
+    latency_ms: float = 0.0
+    model_ids: list[str] = field(default_factory=list)  # what the engine says it serves
+    problem: str = ""  # why it is not reachable or not usable, in a few words
+
+
+def check_health(spec: ModelSpec, timeout_s: float = 2.0) -> EngineHealth:
+    """Whether the engine answers `GET /models`, how fast, and which model ids it reports; never raises."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {settings.TEXT_ENGINE_API_KEY}"} if settings.TEXT_ENGINE_API_KEY else {}
+    start = time.perf_counter()
+    try:
+        response = httpx.get(spec.endpoint + "/models", headers=headers, timeout=timeout_s, follow_redirects=False)
+        latency_ms = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            return EngineHealth(spec.key, False, latency_ms, problem=f"HTTP {response.status_code}")
+        data = response.json().get("data")
+        ids = [str(m.get("id")) for m in data if isinstance(m, dict)][:20] if isinstance(data, list) else []
+    except httpx.TimeoutException:
+        return EngineHealth(spec.key, False, problem=f"no answer within {timeout_s:g} s")
+    except httpx.HTTPError as exc:
+        log.info("Serving engine %s at %s unreachable: %r", spec.key, spec.endpoint, exc)
+        return EngineHealth(spec.key, False, problem=type(exc).__name__)
+    except (ValueError, AttributeError, RecursionError):
+        return EngineHealth(spec.key, False, (time.perf_counter() - start) * 1000, problem="not an OpenAI model list")
+    if spec.repo_id not in ids and spec.repo_id != "default":
+        return EngineHealth(spec.key, True, latency_ms, ids, problem=f"does not serve {spec.repo_id}")
+    return EngineHealth(spec.key, True, latency_ms, ids)
