@@ -12,6 +12,7 @@ from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
 from aigc_demo.ui.poem_check_api import create_api as create_check_api
@@ -119,7 +120,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 label=t("common.model", "Model", "模型"),
                 elem_id="poem-model",
             )
-            num_candidates = gr.Slider(
+            num_candidates = bounded_slider(
                 1,
                 settings.MAX_CANDIDATES,
                 value=settings.DEFAULT_CANDIDATES,
@@ -166,7 +167,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             columns.append(column)
     stats = gr.Markdown("", elem_id="poem-stats")
     with gr.Row():
-        from_line = gr.Number(
+        from_line = bounded_number(
             value=2,
             precision=0,
             minimum=1,
@@ -186,7 +187,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
-            temperature = gr.Slider(
+            temperature = bounded_slider(
                 0,
                 settings.MAX_TEMPERATURE,
                 value=DEFAULT_TEMPERATURE,
@@ -198,7 +199,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     "越高越出人意料；0 = 总选最可能的字",
                 ),
             )
-            top_k = gr.Slider(
+            top_k = bounded_slider(
                 0,
                 settings.MAX_TOP_K,
                 value=DEFAULT_TOP_K,
@@ -206,11 +207,11 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 label="top_k",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            top_p = gr.Slider(
+            top_p = bounded_slider(
                 0.01, 1.0, value=DEFAULT_TOP_P, step=0.01, label="top_p", info=t("text.off1", "1 = off", "1 = 关闭")
             )
         with gr.Row():
-            seed = gr.Number(
+            seed = bounded_number(
                 value=0,
                 precision=0,
                 minimum=0,
@@ -218,7 +219,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 label=t("common.seed", "Seed", "随机种子"),
                 elem_id="poem-seed",
             )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
     gr.Examples(
         EXAMPLES,
         inputs=[prompt, form, acrostic],
@@ -276,7 +277,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         book,
     ):  # fmt: skip
         """Both buttons: new poems, or with regenerate_from = (poem 1, N) poems that keep poem 1's lines before N."""
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
             seed_used = resolve_seed(seed_value, bool(randomize))
             updates = write_poem_stream(

@@ -17,6 +17,7 @@ from aigc_demo.ui.common import (
     user_lang,
     warn,
 )
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
@@ -121,7 +122,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
     stats = gr.Markdown("", elem_id="text-stats")
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
-            max_new_tokens = gr.Slider(
+            max_new_tokens = bounded_slider(
                 1,
                 settings.MAX_NEW_TOKENS,
                 value=settings.DEFAULT_NEW_TOKENS,
@@ -129,7 +130,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="max_new_tokens",
                 info=t("text.mnt", "Length limit", "最大长度"),
             )
-            num_candidates = gr.Slider(
+            num_candidates = bounded_slider(
                 1,
                 settings.MAX_CANDIDATES,
                 value=settings.DEFAULT_CANDIDATES,
@@ -137,7 +138,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label=t("text.n", "Candidates", "候选数量"),
             )
         with gr.Row():
-            temperature = gr.Slider(
+            temperature = bounded_slider(
                 0,
                 settings.MAX_TEMPERATURE,
                 value=PRESETS["Balanced"]["temperature"],
@@ -145,7 +146,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="temperature",
                 info=t("text.temp", "0 = always the likeliest word", "0 = 总是选最可能的词"),
             )
-            top_k = gr.Slider(
+            top_k = bounded_slider(
                 0,
                 settings.MAX_TOP_K,
                 value=PRESETS["Balanced"]["top_k"],
@@ -153,7 +154,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="top_k",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            top_p = gr.Slider(
+            top_p = bounded_slider(
                 0.01,
                 1.0,
                 value=PRESETS["Balanced"]["top_p"],
@@ -162,7 +163,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
         with gr.Row():
-            min_p = gr.Slider(
+            min_p = bounded_slider(
                 0.0,
                 1.0,
                 value=PRESETS["Balanced"]["min_p"],
@@ -170,7 +171,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="min_p",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            typical_p = gr.Slider(
+            typical_p = bounded_slider(
                 0.01,
                 1.0,
                 value=PRESETS["Balanced"]["typical_p"],
@@ -178,7 +179,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="typical_p",
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
-            repetition_penalty = gr.Slider(
+            repetition_penalty = bounded_slider(
                 1.0,
                 settings.MAX_REPETITION_PENALTY,
                 value=PRESETS["Balanced"]["repetition_penalty"],
@@ -186,7 +187,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label="repetition_penalty",
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
-            no_repeat_ngram_size = gr.Slider(
+            no_repeat_ngram_size = bounded_slider(
                 0,
                 settings.MAX_NO_REPEAT_NGRAM,
                 value=0,
@@ -195,7 +196,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
         with gr.Row():
-            seed = gr.Number(
+            seed = bounded_number(
                 value=0,
                 precision=0,
                 minimum=0,
@@ -203,7 +204,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 label=t("common.seed", "Seed", "随机种子"),
                 elem_id="text-seed",
             )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
     gr.Examples(
         EXAMPLES,
         inputs=[prompt, preset],
@@ -259,7 +260,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
     def run(
         prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, request: gr.Request = None
     ):
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             from aigc_demo.tasks.common.validation import resolve_seed
 
             seed_used = resolve_seed(seed_value, bool(randomize))

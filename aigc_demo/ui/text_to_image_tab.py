@@ -17,6 +17,7 @@ from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -112,15 +113,16 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     ),
                 )
                 with gr.Row():
-                    steps = gr.Slider(
+                    steps = bounded_slider(
                         1,
                         max_steps(spec),
+                        hint=False,  # its maximum follows the model
                         value=d.get("num_inference_steps", 1),
                         step=1,
                         label="num_inference_steps",
                         info=t("image.steps.info", "More steps: slower, sometimes finer", "步数越多越慢，有时更精细"),
                     )
-                    guidance = gr.Slider(
+                    guidance = bounded_slider(
                         0,
                         settings.MAX_GUIDANCE_SCALE,
                         value=d.get("guidance_scale", 0.0),
@@ -133,14 +135,14 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         ),
                     )
                 with gr.Row():
-                    width = gr.Slider(
+                    width = bounded_slider(
                         settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=width0, step=8, label="width"
                     )
-                    height = gr.Slider(
+                    height = bounded_slider(
                         settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=height0, step=8, label="height"
                     )
                 with gr.Row():
-                    num_images = gr.Slider(
+                    num_images = bounded_slider(
                         1,
                         settings.MAX_NUM_IMAGES,
                         value=settings.DEFAULT_NUM_IMAGES,
@@ -149,7 +151,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     )
                     scheduler = gr.Dropdown(label="scheduler", elem_id="image-scheduler", **scheduler_options(spec))
                 with gr.Row():
-                    seed = gr.Number(
+                    seed = bounded_number(
                         value=0,
                         precision=0,
                         minimum=0,
@@ -157,7 +159,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         label=t("common.seed", "Seed", "随机种子"),
                         elem_id="image-seed",
                     )
-                    randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+                    randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
                     reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
         with gr.Column(scale=6):
             preview = gr.Image(  # the live preview while drawing, then the finished image (a PNG with metadata)
@@ -274,7 +276,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         request: gr.Request = None,
         progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
     ):
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             used_prompt = (
                 english.strip() if looks_non_english(prompt_text or "") and (english or "").strip() else prompt_text
             )
