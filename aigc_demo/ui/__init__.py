@@ -19,6 +19,7 @@ from aigc_demo.tasks.poetry import poetry
 from aigc_demo.tasks.text import text_generation
 from aigc_demo.ui import (
     evaluation_api,
+    first_visit,
     image_api,
     limits,
     models_tab,
@@ -44,6 +45,8 @@ def bind_text_generation(manager: ModelManager):
 def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind_text_generation(manager)
+    first_visit.watch(manager)
+    first_visit.log_mode()
     write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
     summarize_stream = zerogpu.bind(
@@ -62,6 +65,9 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
                 "这里产生的所有内容均由 AI 生成，并已标注。",
             )
         )
+        if first_visit.mode_banner("en"):  # offline or stand-ins: said before anyone clicks
+            mode_key = "app.mode." + ("tiny" if settings.MODELS == "tiny" else "offline")
+            gr.Markdown(t(mode_key, first_visit.mode_banner("en"), first_visit.mode_banner("zh")), elem_id="app-mode")
         with gr.Tabs():
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:
                 text_generation_tab.create_tab(generate, functools.partial(text_generation.count_tokens, manager))

@@ -11,6 +11,7 @@ from aigc_demo.catalog import models_for
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
+from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
@@ -254,6 +255,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
 
     def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult]):
         warned, last = False, None
+        was_loaded = first_visit.is_loaded(key)
+        loading = first_visit.loading_line(lang, key, "Writing…", "写作中……")
+        yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), loading, gr.skip(), gr.skip()
         with stopper.run(request) as current:
             for last in current.follow(updates):
                 if not warned:
@@ -261,6 +265,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     warned = True
                 status = (
                     ai_label(lang, last.model, tr(lang, f"seed {last.seed}", f"种子 {last.seed}"))
+                    + first_visit.load_note(lang, last.model, was_loaded)
                     if last.done
                     else tr(lang, "Writing…", "写作中……")
                 )

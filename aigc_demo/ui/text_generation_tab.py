@@ -7,6 +7,7 @@ import gradio as gr
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -278,6 +279,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             n_boxes = settings.MAX_CANDIDATES
             shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
             label = ai_label(lang, key)
+            was_loaded = first_visit.is_loaded(key)
+            yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), *shown[1:]
             with stopper.run(request) as current:
                 warned = False
                 for u in current.follow(generate(prompt_text, key, params, seed_used, system)):
@@ -286,6 +289,7 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                    label += first_visit.load_note(lang, key, was_loaded)
                     shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
                     yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
                 if current.stopped:

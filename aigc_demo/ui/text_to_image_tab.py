@@ -16,6 +16,7 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
+from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
@@ -159,7 +160,9 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         label=t("common.seed", "Seed", "随机种子"),
                         elem_id="image-seed",
                     )
-                    randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
+                    randomize = gr.Checkbox(
+                        value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子")
+                    )
                     reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
         with gr.Column(scale=6):
             preview = gr.Image(  # the live preview while drawing, then the finished image (a PNG with metadata)
@@ -286,6 +289,15 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
             shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
+            was_loaded = first_visit.is_loaded(key)
+            yield (
+                None,
+                history,
+                first_visit.loading_line(lang, key, "Starting…", "正在开始……"),
+                "",
+                seed_used,
+                seed_used,
+            )
             # The gallery offers signed PNGs named by prompt and seed.
             with stopper.run(request) as current, SignedFiles() as files:
                 for u in current.follow(generate_images(req)):
@@ -303,7 +315,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],
-                        status_text(lang, key, u),
+                        status_text(lang, key, u) + (first_visit.load_note(lang, key, was_loaded) if u.done else ""),
                         twin_notice(lang, u.is_twin),
                         u.seed,
                         u.seed,
