@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 
 from aigc_demo import settings
+from aigc_demo.tasks.common.validation import check_text
 from aigc_demo.ui.common import tr
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ def is_loaded(key: str) -> bool:
 
 def offline() -> bool:
     return os.getenv("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def check_prompt(text, max_chars: int = settings.MAX_PROMPT_CHARS) -> None:
+    """The task's own empty/too-long check, made before the status says "Loading…" (a mistake ends the run)."""
+    check_text("prompt", text, max_chars=max_chars)
 
 
 def loading_line(lang: str, key: str, working_en: str, working_zh: str) -> str:

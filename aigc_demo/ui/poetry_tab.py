@@ -10,6 +10,7 @@ from aigc_demo import settings
 from aigc_demo.catalog import models_for
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
+from aigc_demo.tasks.poetry.poetry import MAX_PROMPT_CHARS as POEM_PROMPT_CHARS
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
@@ -285,6 +286,8 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         with user_errors(request, calm=True) as lang:
             kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
             seed_used = resolve_seed(seed_value, bool(randomize))
+            yield (gr.skip(),) * (2 * settings.MAX_CANDIDATES + 3)  # a run that ends before its first update clears
+            first_visit.check_prompt(prompt_text, POEM_PROMPT_CHARS)  # every output
             updates = write_poem_stream(
                 prompt_text,
                 form_key,

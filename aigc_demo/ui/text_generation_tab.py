@@ -280,6 +280,8 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
             label = ai_label(lang, key)
             was_loaded = first_visit.is_loaded(key)
+            yield *shown[0], gr.skip(), *shown[1:]  # a run that ends before its first update clears every output
+            first_visit.check_prompt(prompt_text)
             yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), *shown[1:]
             with stopper.run(request) as current:
                 warned = False

@@ -290,6 +290,8 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
             shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
             was_loaded = first_visit.is_loaded(key)
+            yield shown  # a run that ends before its first update clears every output, the gallery too
+            first_visit.check_prompt(used_prompt)
             yield (
                 None,
                 history,
