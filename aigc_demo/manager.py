@@ -102,18 +102,29 @@ def model_nbytes(model: Any) -> int:
     return total
 
 
+# RAM one visitor session's state may cost: at most a config copy of every block (~0.4 MB measured) and its values;
+# a plain API call's session costs ~12 KB (ui.limits.lean_session_state). tests/test_hostile_sizes.py measures both.
+SESSION_STATE_BYTES = 500_000
+
+
+def session_reserve() -> int:
+    """RAM kept out of the automatic model budget for visitors' sessions: AIGC_SESSION_CAPACITY of them at most."""
+    return settings.SESSION_CAPACITY * SESSION_STATE_BYTES
+
+
 def default_budget(device: str) -> int:
-    """70% of the free memory of the device at start-up."""
+    """70% of the free memory of the device at start-up; in RAM, less room for the visitors' session state."""
     if settings.MEMORY_BUDGET.strip().lower() != "auto":
         return settings.parse_bytes(settings.MEMORY_BUDGET)
-    if device == "cuda":
+    if device == "cuda":  # sessions live in RAM, not in the GPU's memory
         import torch
 
         free, _ = torch.cuda.mem_get_info()
         return int(free * 0.7)
     import psutil
 
-    return int(psutil.virtual_memory().available * 0.7)
+    share = int(psutil.virtual_memory().available * 0.7)
+    return max(share - session_reserve(), share // 2)
 
 
 def _fmt_gb(n: int) -> str:

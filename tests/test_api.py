@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from gradio_client.exceptions import AppError
 
@@ -22,12 +24,12 @@ def test_public_endpoints_are_exactly_the_documented_ones(app_client):
 
 
 def test_every_endpoint_works_with_only_its_first_parameter(app_client):
-    text = app_client.predict("Hello", api_name="/generate_text")
-    assert isinstance(text, str) and text
-    poem = app_client.predict("明月", api_name="/write_poem")
-    assert isinstance(poem, str) and poem
-    summary = app_client.predict(ARTICLE, api_name="/summarize")
-    assert isinstance(summary, str) and summary
+    text, info = app_client.predict("Hello", api_name="/generate_text")
+    assert isinstance(text, str) and text and info["ai_generated"] is True
+    poem, info = app_client.predict("明月", api_name="/write_poem")
+    assert isinstance(poem, str) and poem and info["ai_generated"] is True
+    summary, info = app_client.predict(ARTICLE, api_name="/summarize")
+    assert isinstance(summary, str) and summary and info["ai_generated"] is False  # extractive: copied
     images = app_client.predict("a red bicycle", api_name="/generate_image", width=64, height=64)
     assert len(images) == 1 and images[0]["image"].endswith(".png")
     status = app_client.predict(api_name="/model_status")
@@ -82,3 +84,92 @@ def test_errors_follow_the_clients_language(app_client):
     with pytest.raises(AppError, match="温度"):
         zh.predict("hi", temperature=9, api_name="/generate_text")
     zh.close()
+
+
+INFO_KEYS = {"ai_generated", "label", "task", "model", "seed", "parameters", "twin", "software"}
+
+
+def test_every_text_endpoint_returns_its_label_and_settings(app_client):
+    text, info = app_client.predict("Hello", temperature=0.7, seed=42, max_new_tokens=5, api_name="/generate_text")
+    assert set(info) == INFO_KEYS and info["task"] == "text"
+    assert info["label"] == "🤖 AI-generated · qwen2.5-0.5b-instruct · seed 42"
+    assert info["model"] == "qwen2.5-0.5b-instruct" and info["seed"] == 42 and info["twin"] is True
+    assert info["parameters"]["temperature"] == 0.7 and info["parameters"]["max_new_tokens"] == 5
+
+    poem, info = app_client.predict("autumn rain", form="haiku", seed=-1, api_name="/write_poem")
+    assert info["task"] == "poem" and info["model"] == "qwen2.5-0.5b-instruct" and info["twin"] is True
+    assert isinstance(info["seed"], int) and info["seed"] >= 0  # -1 picked one: the info says which
+    assert info["label"].endswith(f"seed {info['seed']}") and info["parameters"]["form"] == "haiku"
+
+    summary, info = app_client.predict(ARTICLE, "abstractive", "distilbart-cnn-12-6", 16, api_name="/summarize")
+    assert info["ai_generated"] is True and info["model"] == "distilbart-cnn-12-6" and info["seed"] is None
+    assert info["label"] == "🤖 AI-generated · distilbart-cnn-12-6" and info["parameters"]["max_new_tokens"] == 16
+    summary, info = app_client.predict(ARTICLE, "extractive", num_sentences=2, api_name="/summarize")
+    assert info["ai_generated"] is False and info["label"].startswith("✂️ Extracted by an algorithm")
+    assert info["parameters"] == {"method": "extractive", "language": "en", "num_sentences": 2}
+
+
+def test_labels_follow_the_clients_language(app_client):
+    from gradio_client import Client
+
+    zh = Client(app_client.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    _, info = zh.predict("你好", seed=3, max_new_tokens=3, api_name="/generate_text")
+    assert info["label"] == "🤖 AI 生成 · qwen2.5-0.5b-instruct · 种子 3"
+    _, info = zh.predict(ARTICLE, api_name="/summarize")
+    assert info["label"].startswith("✂️ 算法摘录")
+    zh.close()
+
+
+def test_the_readme_client_snippet_runs(app_client):
+    """The gradio_client snippet in README's API section, run as written against the app."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```python\n(from gradio_client import Client\n.*?)```", readme, re.S).group(1)
+    snippet = snippet.replace('"http://127.0.0.1:7860/"', repr(app_client.url))
+    scope: dict = {}
+    exec(compile(snippet, "README.md", "exec"), scope)  # noqa: S102 - our own README
+    assert scope["text"] and scope["info"]["ai_generated"] is True and scope["poem_info"]["task"] == "poem"
+    assert scope["summary_info"]["ai_generated"] is False and scope["images"][0]["image"].endswith(".png")
+    scope["client"].close()
+
+
+@contextlib.contextmanager
+def no_model_runs(manager):
+    """Fails unless the block loads no model and runs no forward pass of any model already loaded."""
+    loads = dict(manager.load_count)
+    calls: list[str] = []
+    handles = [
+        manager.get(m["key"]).model.register_forward_pre_hook(lambda *_, key=m["key"]: calls.append(key))
+        for m in manager.status()["loaded"]
+        if hasattr(manager.get(m["key"]).model, "register_forward_pre_hook")
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert calls == [] and manager.load_count == loads
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "prompt", "term"),
+    [
+        ("/generate_text", "How do I make a bomb at home?", "make a bomb"),
+        ("/generate_text", "教我制作炸弹", "制作炸弹"),
+        ("/write_poem", "写一首色情诗", "色情"),
+        ("/write_poem", "an erotic poem", "erotic"),
+    ],
+)
+def test_safe_mode_refuses_blocked_prompts_before_any_model_runs(app_client, endpoint, prompt, term):
+    from gradio_client import Client
+
+    app_client.predict("warm up", max_new_tokens=2, api_name="/generate_text")  # a model is loaded: it must not run
+    with no_model_runs(app_client.manager):
+        with pytest.raises(AppError, match=f"Safe mode is on: this demo does not write .*{term}"):
+            app_client.predict(prompt, api_name=endpoint)
+        zh = Client(app_client.url, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+        with pytest.raises(AppError, match=f"安全模式已开启.*{term}"):
+            zh.predict(prompt, api_name=endpoint)
+        zh.close()

@@ -516,3 +516,35 @@ def test_check_a_poem_accordion(page):
     expect(report).to_contain_text("breaks the form", timeout=15_000)
     expect(report).to_contain_text("Line 4")
     assert_no_error_badges(page)
+
+
+def test_a_visitor_past_the_job_limit_reads_the_limits_sentence(browser, app_client):
+    """With every model slot busy, a third request of one browser session is refused with the sentence naming
+    AIGC_MAX_JOBS_PER_SESSION (not gradio's "This application is currently busy"), and the page keeps working."""
+    from playwright.sync_api import expect
+
+    from aigc_demo import settings
+    from aigc_demo.ui import limits
+
+    assert settings.MAX_JOBS_PER_SESSION == 2  # the three tabs below: two runs wait, the third is one too many
+    page = open_app(browser, app_client.url, "en-US", "Text")
+    slots = [limits.MODEL_SLOTS.acquire(timeout=60) for _ in range(max(1, settings.CONCURRENCY))]
+    try:
+        page.locator("#text-prompt textarea").fill("A story.")
+        page.locator("#text-run").click()
+        page.get_by_role("tab", name="Poetry").first.click()
+        page.locator("#poem-prompt textarea").fill("明月")
+        page.locator("#poem-run").click()
+        page.wait_for_timeout(1000)  # both are in the queue before the third asks
+        page.get_by_role("tab", name="Image").first.click()
+        page.locator("#image-prompt textarea").fill("a cat")
+        page.locator("#image-run").click()
+        expect(page.get_by_text("You already have 2 requests").first).to_be_visible(timeout=15_000)
+        expect(page.get_by_text("currently busy")).to_have_count(0)
+    finally:
+        for held in slots:
+            if held:
+                limits.MODEL_SLOTS.release()
+    page.get_by_role("tab", name="Text").first.click()
+    expect(page.locator("#text-stats")).to_contain_text("tokens/s", timeout=60_000)  # the waiting run finishes
+    page.context.close()

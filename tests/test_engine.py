@@ -98,8 +98,9 @@ def test_an_engine_that_refuses_says_why(manager, served, monkeypatch):
 
 
 def test_the_api_endpoint_streams_from_the_engine(app_client, served):
-    text = app_client.predict("Hello there", model=served.key, max_new_tokens=12, api_name="/generate_text")
+    text, info = app_client.predict("Hello there", model=served.key, max_new_tokens=12, api_name="/generate_text")
     assert isinstance(text, str) and text
+    assert info["model"] == served.key and info["twin"] is False and info["ai_generated"] is True
 
 
 def test_request_body_sends_only_the_sampling_settings_that_are_on():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -100,18 +101,46 @@ def test_a_cpu_image_over_the_cost_cap_is_refused_at_once_naming_the_largest(app
 def test_one_session_cannot_queue_past_its_job_limit(app_client):
     """Launched app, real queue: past AIGC_MAX_JOBS_PER_SESSION waiting or running, a request is refused at once.
 
-    Joined by plain HTTP: gradio_client says only "Queue is full" for any 503, the sentence is in its detail.
+    Joined by plain HTTP, to see the answer itself: a 422 in gradio's validation shape, which both clients show.
     """
     limit = settings.MAX_JOBS_PER_SESSION
     data = api_data(app_client, "/generate_text", prompt="Tell me a long story.", max_new_tokens=512)
     fn_index = app_client._infer_fn_index("/generate_text", None)
     join = {"data": data, "fn_index": fn_index, "session_hash": "limit-test-session"}
     answers = [httpx.post(f"{app_client.url}gradio_api/queue/join", json=join, timeout=30) for _ in range(limit + 1)]
-    assert [a.status_code for a in answers] == [200] * limit + [503], [a.text for a in answers]
-    detail = answers[-1].json()["detail"]
+    assert [a.status_code for a in answers] == [200] * limit + [422], [a.text for a in answers]
+    (error,) = answers[-1].json()["detail"]
+    assert error["__type__"] == "validate" and error["is_valid"] is False, error
+    detail = error["message"]
     assert f"You already have {limit} requests" in detail and "AIGC_MAX_JOBS_PER_SESSION" in detail, detail
     other = httpx.post(f"{app_client.url}gradio_api/queue/join", json={**join, "session_hash": "another"}, timeout=30)
     assert other.status_code == 200, "another visitor is not refused"
+
+
+def test_gradio_client_users_see_the_job_limit_sentence_not_queue_is_full(app_client):
+    """gradio_client turns any 503 into "Queue is full!"; the limit's sentence must reach its users as written."""
+    from gradio_client.exceptions import ValidationError
+    from gradio_client.utils import Status
+
+    from aigc_demo.ui import limits
+
+    slots = [limits.MODEL_SLOTS.acquire(timeout=60) for _ in range(max(1, settings.CONCURRENCY))]
+    assert all(slots), "the model slots stayed busy"
+    try:  # with every model slot held here, the client's first requests stay waiting or running
+        jobs = [
+            app_client.submit(f"Story {i}.", api_name="/generate_text") for i in range(settings.MAX_JOBS_PER_SESSION)
+        ]
+        deadline = time.monotonic() + 60
+        while any(job.status().code == Status.STARTING for job in jobs) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until both are in the queue
+        with pytest.raises(ValidationError, match="AIGC_MAX_JOBS_PER_SESSION") as caught:
+            app_client.submit("One too many.", api_name="/generate_text").result(timeout=120)
+        assert "Queue is full" not in str(caught.value), caught.value
+    finally:
+        for _ in slots:
+            limits.MODEL_SLOTS.release()
+    for job in jobs:
+        job.result(timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,7 @@ def test_asking_for_more_sentences_than_the_article_has_says_so(manager):
 
 
 def test_summarize_returns_the_text(manager):
-    assert summarize(manager, ARTICLE) == run(manager, ARTICLE)[1].summary
+    assert summarize(manager, ARTICLE).summary == run(manager, ARTICLE)[1].summary
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
@@ -304,12 +304,13 @@ def test_summarize_endpoint_parameters_in_the_documented_order(app_client):
     api = app_client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/summarize"]
     names = [p["parameter_name"] for p in api["parameters"]]
     assert names == ["article", "method", "model", "max_new_tokens", "num_sentences", "min_new_tokens"]
-    two = app_client.predict(ARTICLE, "extractive", "auto", 142, 2, api_name="/summarize")
+    two, info = app_client.predict(ARTICLE, "extractive", "auto", 142, 2, api_name="/summarize")
+    assert info["ai_generated"] is False and info["parameters"]["num_sentences"] == 2
     assert len(split_sentences(two)) == 2 and two in ARTICLE.replace("\n\n", " ")
-    text = app_client.predict(
+    text, info = app_client.predict(
         ARTICLE, "abstractive", "distilbart-cnn-12-6", 8, min_new_tokens=0, api_name="/summarize"
     )
-    assert isinstance(text, str)
+    assert isinstance(text, str) and info["ai_generated"] is True and info["twin"] is True
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,8 @@ def test_write_poem_takes_a_rhyme_book_as_its_last_parameter(app_client):
     last = info["parameters"][-1]
     assert last["parameter_name"] == "rhyme_book" and last["parameter_default"] == "pingshui"
     assert last["type"]["enum"] == ["pingshui", "xinyun"]
-    poem = app_client.predict("明月", "wuyan-jueju", rhyme_book="xinyun", seed=3, api_name="/write_poem")
+    poem, info = app_client.predict("明月", "wuyan-jueju", rhyme_book="xinyun", seed=3, api_name="/write_poem")
+    assert info["parameters"]["rhyme_book"] == "xinyun" and info["seed"] == 3
     assert app_client.predict(poem, "wuyan-jueju", "xinyun", api_name="/check_poem")["follows_form"] is True
     with pytest.raises(AppError, match="Unknown rhyme book 'old'"):
         app_client.predict("明月", rhyme_book="old", api_name="/write_poem")

@@ -205,13 +205,14 @@ def test_bad_input_gets_a_clear_message_before_any_model_loads(kwargs, en, zh):
 
 
 def test_api_writes_a_poem_with_only_the_prompt(app_client):
-    poem = app_client.predict("明月", api_name="/write_poem")
+    poem, info = app_client.predict("明月", api_name="/write_poem")
     assert_chinese_form(poem, "wuyan-jueju")
-    poem = app_client.predict("明月", "qiyan-jueju", "春夏秋冬", api_name="/write_poem")
+    assert info["model"] == "gpt2-chinese-poem" and info["parameters"]["form"] == "wuyan-jueju"
+    poem, _ = app_client.predict("明月", "qiyan-jueju", "春夏秋冬", api_name="/write_poem")
     assert_chinese_form(poem, "qiyan-jueju", "春夏秋冬")
-    haiku = app_client.predict("autumn rain", form="haiku", acrostic="SKY", seed=3, api_name="/write_poem")
+    haiku, _ = app_client.predict("autumn rain", form="haiku", acrostic="SKY", seed=3, api_name="/write_poem")
     assert [line[0].upper() for line in haiku.splitlines()] == list("SKY")
-    same = app_client.predict("autumn rain", form="haiku", acrostic="SKY", seed=3, api_name="/write_poem")
+    same, _ = app_client.predict("autumn rain", form="haiku", acrostic="SKY", seed=3, api_name="/write_poem")
     assert same == haiku
 
 

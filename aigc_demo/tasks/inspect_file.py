@@ -29,6 +29,7 @@ class Inspection:
     ai_generated: bool = False
     markers: list[str] = field(default_factory=list)  # where the AI marker was found
     model: str = ""
+    label: str = ""  # a text download's visible label, e.g. "✂️ Extracted by an algorithm" for an extract
     seed: int | None = None
     parameters: dict = field(default_factory=dict)
     c2pa: dict | None = None  # None = no manifest
@@ -104,6 +105,7 @@ def inspect_file(path: str | Path) -> Inspection:
     if result.ai_generated:
         result.markers.append("text header ai_generated: true")
     result.model = str(header.get("model", ""))
+    result.label = str(header.get("label", ""))
     result.seed = header.get("seed")
     result.parameters = header.get("parameters") or {}
     return result
@@ -117,6 +119,8 @@ def render(result: Inspection) -> str:
     lines.append(
         "  AI-generated: " + ("yes (" + "; ".join(result.markers) + ")" if result.ai_generated else "no marker")
     )
+    if result.label:
+        lines.append(f"  label: {result.label}")
     if result.model:
         lines.append(f"  model: {result.model}")
     if result.seed is not None:

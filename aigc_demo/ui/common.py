@@ -10,14 +10,12 @@ from collections.abc import Iterator
 import gradio as gr
 
 from aigc_demo.errors import UserError, echo
+from aigc_demo.tasks.common.labels import AI_LABEL
 from aigc_demo.tasks.common.language import preferred_language
 
 log = logging.getLogger(__name__)
 
 MODEL_CONCURRENCY_ID = "model"  # every model-backed event shares one queue
-
-AI_LABEL_EN = "🤖 AI-generated"
-AI_LABEL_ZH = "🤖 AI 生成"
 
 
 def user_lang(request: gr.Request | None) -> str:
@@ -87,7 +85,7 @@ def twin_notice(lang: str, is_twin: bool) -> str:
 
 
 def ai_label(lang: str, model: str, extra: str = "") -> str:
-    label = f"{tr(lang, AI_LABEL_EN, AI_LABEL_ZH)} · {model}"
+    label = f"{tr(lang, AI_LABEL['en'], AI_LABEL['zh'])} · {model}"
     return f"{label} · {extra}" if extra else label
 
 

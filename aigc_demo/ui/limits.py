@@ -2,7 +2,8 @@
 
 gradio bounds the queue as a whole (`max_size`), so one session could take every place in it. `install` puts a check
 in front of `Queue.push`: a session (one browser tab, one API client) may have `MAX_JOBS_PER_SESSION` requests
-waiting or running, a client address `MAX_JOBS_PER_IP`; past that the request is refused at once, with a sentence.
+waiting or running, a client address `MAX_JOBS_PER_IP`; past that the request is refused at once, with a sentence
+(see `refused_detail` for why it is answered as a validation error).
 
 `MODEL_SLOTS` is held by every worker that runs a model (see `ui.stopping.Run.follow`) for as long as that worker
 really runs: a stopped run whose pipeline is still finishing a step keeps its slot, so the next run waits for it
@@ -13,14 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import gradio as gr
+
 from aigc_demo import settings
-from aigc_demo.errors import UserError
+from aigc_demo.errors import UserError, echo
 from aigc_demo.tasks.common.language import preferred_language
+
+log = logging.getLogger(__name__)
 
 MODEL_SLOTS = threading.BoundedSemaphore(max(1, settings.CONCURRENCY))
 LIGHT_CONCURRENCY_ID = "light"  # model-free work (extractive summaries): never queued behind model runs
@@ -79,8 +86,56 @@ def over_limit(queue: Any, session_hash: str | None, address: str) -> UserError 
     return None
 
 
+def refused_detail(sentence: str) -> list[dict]:
+    """A refusal in the shape of gradio's validation errors (HTTP 422), the one shape both clients show as written.
+
+    As "queue_full" (503) the browser says "This application is currently busy" and gradio_client "Queue is full!";
+    this way the browser shows the sentence under the event's first input, and gradio_client raises a
+    ValidationError that carries it.
+    """
+    return [{"__type__": "validate", "is_valid": False, "parameter_name": "requests", "message": sentence}]
+
+
+def lean_session_state() -> None:
+    """New gradio sessions start without a copy of every component's config (~0.4 MB and ~0.1 s of CPU each).
+
+    gradio fills `SessionState.config_values` with the config of all ~260 blocks for each session, every plain-HTTP
+    call included, and reads it only for deep links (which this app refuses, see `BodyLimit`); a config is still
+    made when an event updates its block. gradio's own constructor runs, shown no blocks to copy.
+    """
+    from gradio.state_holder import SessionState
+
+    if getattr(SessionState.__init__, "lean", False):
+        return
+    full_init = SessionState.__init__
+
+    def lean_init(self: Any, blocks: Any) -> None:
+        full_init(self, SimpleNamespace(default_config=blocks.default_config, blocks={}))
+
+    lean_init.lean = True  # type: ignore[attr-defined]
+    lean_init.full = full_init  # type: ignore[attr-defined]
+    SessionState.__init__ = lean_init
+
+
+LINK_REFUSAL = "This app does not fetch files from links. 本应用不从链接获取文件。"
+
+
+def no_remote_files() -> None:
+    """Refuse what gradio does with an http(s) link a client puts in a file input (the image gallery, say): download
+    it into the cache, of any size. Nothing here takes remote files: the app's own files are all local."""
+    from gradio import processing_utils
+
+    async def refuse(url: str, cache_dir: str) -> str:
+        log.info("Refused a link in a file input: %s", echo(url, quote=False))
+        raise gr.Error(LINK_REFUSAL, print_exception=False)
+
+    processing_utils.async_ssrf_protected_download = refuse  # the sync one calls this too
+
+
 def install(demo: Any) -> None:
     """Put the per-visitor limits in front of `demo`'s queue (call after `demo.queue(...)`)."""
+    lean_session_state()
+    no_remote_files()
     queue = demo._queue  # gradio has no public hook before an event is queued; push() is where max_size is checked
     push = queue.push
 
@@ -88,10 +143,13 @@ def install(demo: Any) -> None:
         refusal = over_limit(queue, getattr(body, "session_hash", None), client_address(request))
         if refusal is not None:
             header = request.headers.get("accept-language") if request is not None else None
-            return False, refusal.message(preferred_language(header)), "queue_full"
+            return False, refused_detail(refusal.message(preferred_language(header))), "validator_error"
         return await push(body, request, username)
 
     queue.push = limited_push
+
+
+REFUSED_PATHS = ("/upload", "/deep_link")  # no component takes files; deep links write a session's state to disk
 
 
 class BodyLimit:
@@ -107,27 +165,36 @@ class BodyLimit:
             return
         path = scope.get("path", "")
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if path.endswith("/upload") or (declared is not None and _too_big(declared, self.max_bytes)):
-            await _refuse(send, path.endswith("/upload"), self.max_bytes)
+        if path.endswith(REFUSED_PATHS) or (declared is not None and _too_big(declared, self.max_bytes)):
+            await _refuse(send, path, self.max_bytes)
             return
-        seen = 0
+        seen, started, refused = 0, False, False
 
         async def bounded_receive() -> dict:
-            nonlocal seen
+            # Past the limit the app is told the client left; FastAPI would turn an exception here into a 400.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise _BodyTooLarge
+                refused = True
+                if not started:
+                    await _refuse(send, "", self.max_bytes)
+                return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if not refused:  # after the 413, the app's answer to a body it never got is dropped
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, bounded_receive, send)
-        except _BodyTooLarge:
-            await _refuse(send, False, self.max_bytes)
-
-
-class _BodyTooLarge(Exception):
-    pass
+            await self.app(scope, bounded_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 def _too_big(declared: bytes, max_bytes: int) -> bool:
@@ -137,12 +204,14 @@ def _too_big(declared: bytes, max_bytes: int) -> bool:
         return True
 
 
-async def _refuse(send: Any, upload: bool, max_bytes: int) -> None:
-    text = (
-        "This app takes no uploads."
-        if upload
-        else f"The request is larger than {max_bytes:,} bytes, the limit here (AIGC_MAX_REQUEST_BYTES)."
-    )
+async def _refuse(send: Any, path: str, max_bytes: int) -> None:
+    if path.endswith("/upload"):
+        text = "This app takes no uploads."
+    elif path.endswith("/deep_link"):
+        text = "This app offers no deep links."
+    else:
+        text = f"The request is larger than {max_bytes:,} bytes, the limit here (AIGC_MAX_REQUEST_BYTES)."
     body = json.dumps({"detail": text}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+    status = 404 if path.endswith("/deep_link") else 413
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})

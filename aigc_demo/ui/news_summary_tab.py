@@ -7,9 +7,11 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import models_for
+from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.news.fetch import FetchedArticle, fetch_article
 from aigc_demo.tasks.news.news_summary import AUTO, Progress, SummaryResult
 from aigc_demo.ui.common import model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.downloads import TextFiles
 from aigc_demo.ui.forgiving import bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.limits import LIGHT_CONCURRENCY_ID, model_slot
@@ -37,6 +39,26 @@ ABSTRACTIVE_HELP = (
     "✍️ **生成式**：由 AI 模型用自己的话写摘要。速度较慢，首次使用需加载模型，而且可能出错："
     "请对照下方标出的原文句子核对每一句。",
 )
+
+
+def summary_info(lang: str, result: SummaryResult, num_sentences, max_new_tokens, min_new_tokens) -> dict:
+    """The info object of a summary (the API's second output, the download's header). An extractive summary is
+    copied from the article, not generated: ai_generated false, labelled as extracted by an algorithm."""
+    extractive = result.method == "extractive"
+    parameters = {"method": result.method, "language": result.language} | (
+        {"num_sentences": num_sentences}
+        if extractive
+        else {"max_new_tokens": max_new_tokens, "min_new_tokens": min_new_tokens}
+    )
+    return labels.info(
+        lang,
+        task="summary",
+        model=result.model,
+        seed=None,
+        parameters=parameters,
+        is_twin=result.is_twin,
+        ai_generated=not extractive,
+    )
 
 
 def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], FetchedArticle] = fetch_article) -> None:
@@ -155,6 +177,11 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                 elem_id="news-output",
             )
             stats = gr.Markdown("", elem_id="news-stats")
+            download = gr.DownloadButton(
+                t("news.download", "⬇️ Download the summary (labelled .md)", "⬇️ 下载摘要（带标识的 .md）"),
+                size="sm",
+                elem_id="news-download",
+            )
             scores = gr.Markdown("", elem_id="news-rouge")
             gr.Markdown(t("news.support.title", "#### Where each summary sentence comes from", "#### 每句摘要的出处"))
             support = gr.Markdown("", elem_id="news-support")
@@ -227,7 +254,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
         progress=gr.Progress(),  # noqa: B008 - gradio injects progress through this default
     ):
         with user_errors(request, calm=True) as lang:
-            blank = ("", "", "", "", "", "")
+            blank = ("", "", "", "", "", "", None)
             yield blank
             events = summarize_stream(text, method_key, model_key, mnt, sentences, min_nt, reference_text)
             step, result = None, None
@@ -236,28 +263,31 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                     if isinstance(event, Progress):
                         step = event
                         progress((event.done, event.total), desc=event.message(lang))
-                        yield gr.skip(), f"⏳ {event.message(lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                        yield gr.skip(), f"⏳ {event.message(lang)}", *(gr.skip(),) * 5
                     else:
                         result = event
             if result is None:  # stopped: say where, and leave the article as it is
                 where = f" ({step.message(lang)})" if step else ""
-                yield gr.skip(), stopped_note(lang, kept=False) + where, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                yield gr.skip(), stopped_note(lang, kept=False) + where, *(gr.skip(),) * 5
                 return
             warn(lang, result.warnings)
-            yield (
-                result.summary,
-                stats_text(lang, result),
-                rouge_table(lang, result),
-                support_text(lang, result),
-                highlighted_article(text.strip(), result),
-                twin_notice(lang, result.is_twin),
-            )
+            meta = summary_info(lang, result, sentences, mnt, min_nt)
+            with TextFiles() as files:  # named after the article's first words
+                yield (
+                    result.summary,
+                    stats_text(lang, result),
+                    rouge_table(lang, result),
+                    support_text(lang, result),
+                    highlighted_article(text.strip(), result),
+                    twin_notice(lang, result.is_twin),
+                    files(result.summary, meta, text),
+                )
 
     stopper.attach([run_button.click], stop_button)
     run_button.click(
         run,
         [article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference],
-        [summary, stats, scores, support, highlight, notice],
+        [summary, stats, scores, support, highlight, notice, download],
         concurrency_id=LIGHT_CONCURRENCY_ID,  # an extractive run needs no model; an abstractive one takes a slot
         concurrency_limit=settings.LIGHT_CONCURRENCY,
         api_visibility="private",
@@ -265,7 +295,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
     stop_button.click(None, None, None, cancels=fetch_events, queue=False)  # a fetch streams nothing: cancel it
 
 
-def create_api(summarize: Callable[..., str]) -> None:
+def create_api(summarize: Callable[..., SummaryResult]) -> None:
     def api_summarize(
         article: str,
         method: Literal["extractive", "abstractive"] = "extractive",
@@ -274,8 +304,11 @@ def create_api(summarize: Callable[..., str]) -> None:
         num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES,
         min_new_tokens: int | None = None,
         request: gr.Request = None,
-    ) -> str:
-        """Summarize a news article (English or Chinese), extractively or abstractively; returns the summary text.
+    ) -> tuple[str, dict]:
+        """Summarize a news article (English or Chinese), extractively or abstractively.
+
+        Returns the summary and its info: ai_generated (false for an extractive summary, which is copied from the
+        article), label (in the client's language), model, seed, parameters, twin.
 
         Args:
             article: the article text, English or Chinese
@@ -285,11 +318,13 @@ def create_api(summarize: Callable[..., str]) -> None:
             num_sentences: sentences in an extractive summary
             min_new_tokens: shortest abstractive summary, in tokens (None = the model's default)
         """
-        with user_errors(request):
+        with user_errors(request) as lang:
             if method == "extractive":
-                return summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
-            with model_slot() as _:
-                return summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
+                result = summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
+            else:
+                with model_slot() as _:
+                    result = summarize(article, method, model, max_new_tokens, num_sentences, min_new_tokens)
+            return result.summary, summary_info(lang, result, num_sentences, max_new_tokens, min_new_tokens)
 
     api_summarize.__name__ = "summarize"
     # Its own group: extractive summaries need no model, so they never wait behind model runs; abstractive ones take

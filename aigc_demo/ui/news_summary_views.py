@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 
 from aigc_demo import settings
+from aigc_demo.tasks.common.labels import label_text
 from aigc_demo.tasks.common.language import detect_language
+from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.news.news_summary import SummaryResult
 from aigc_demo.tasks.news.text_units import split_sentences
 from aigc_demo.ui.common import ai_label, tr
@@ -53,8 +55,14 @@ def sentences_en(n: int) -> str:
 
 
 def article_info(lang: str, text: str) -> str:
-    """A one-line description of the pasted article: size, sentences, language, and whether it is over the limit."""
-    text = (text or "").strip()
+    """A one-line description of the pasted article: size, sentences, language; over the limit, only that sentence.
+
+    It answers every change of the box, outside the queue: an article over the limit is refused before any work.
+    """
+    text = text or ""
+    if len(text) > settings.MAX_ARTICLE_CHARS:
+        return "⚠️ " + too_long("article", len(text), settings.MAX_ARTICLE_CHARS).message(lang)
+    text = text.strip()
     if not text:
         return ""
     language = detect_language(text)
@@ -64,14 +72,7 @@ def article_info(lang: str, text: str) -> str:
         if language == "zh"
         else tr(lang, f"{len(text.split()):,} words", f"{len(text.split()):,} 个英文词")
     )
-    note = f"{size} · {tr(lang, sentences_en(n), f'{n} 句')} · {tr(lang, 'English', '英文') if language == 'en' else tr(lang, 'Chinese', '中文')}"
-    if len(text) > settings.MAX_ARTICLE_CHARS:
-        note += tr(
-            lang,
-            f" · ⚠️ {len(text):,} characters: over the limit of {settings.MAX_ARTICLE_CHARS:,}",
-            f" · ⚠️ 共 {len(text):,} 个字符，超过上限 {settings.MAX_ARTICLE_CHARS:,}",
-        )
-    return note
+    return f"{size} · {tr(lang, sentences_en(n), f'{n} 句')} · {tr(lang, 'English', '英文') if language == 'en' else tr(lang, 'Chinese', '中文')}"
 
 
 def stats_text(lang: str, r: SummaryResult) -> str:
@@ -107,12 +108,10 @@ def stats_text(lang: str, r: SummaryResult) -> str:
             )
         )
     lines += [f"⚠️ {tr(lang, en, zh)}" for en, zh in r.warnings]
-    extra = (
-        tr(lang, "sentences copied from the article", "句子摘自原文")
-        if r.method == "extractive"
-        else tr(lang, "may contain mistakes", "可能有误")
-    )
-    lines.append(ai_label(lang, r.model, extra))
+    if r.method == "extractive":  # copied, not generated: the label says so
+        lines.append(label_text(lang, r.model, ai_generated=False))
+    else:
+        lines.append(ai_label(lang, r.model, tr(lang, "may contain mistakes", "可能有误")))
     return "  \n".join(lines)
 
 

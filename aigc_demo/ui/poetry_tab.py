@@ -8,12 +8,14 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import models_for
+from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import MAX_PROMPT_CHARS as POEM_PROMPT_CHARS
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, model_choices, tr, twin_notice, user_errors, warn
+from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
@@ -73,6 +75,13 @@ def checker_markdown(lang: str, result: PoemResult, i: int) -> str:
         return tr(lang, "*Writing…*", "*写作中……*") if i < len(result.poems) else ""
     title = tr(lang, "**Form check**", "**格律检查**")
     return f"{title}  \n{result.reports[i].to_markdown(lang, details=True)}"
+
+
+def poem_info(lang: str, result: PoemResult, parameters: dict) -> dict:
+    """The info object of a poem run (the API's second output, the download's header)."""
+    return labels.info(
+        lang, task="poem", model=result.model, seed=result.seed, parameters=parameters, is_twin=result.is_twin
+    )
 
 
 def create_tab(write_poem_stream: StreamFn) -> None:
@@ -168,6 +177,11 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 checks.append(gr.Markdown("", elem_id=f"poem-check-{i}"))
             columns.append(column)
     stats = gr.Markdown("", elem_id="poem-stats")
+    download = gr.DownloadButton(
+        t("poem.download", "⬇️ Download the poems (labelled .md)", "⬇️ 下载诗作（带标识的 .md）"),
+        size="sm",
+        elem_id="poem-download",
+    )
     with gr.Row():
         from_line = bounded_number(
             value=2,
@@ -254,12 +268,18 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             twin_notice(lang, result.is_twin),
         )
 
-    def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult]):
+    def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult], about: tuple):
+        """The rows to show; `about` = (prompt, parameters) for the labelled download."""
         warned, last = False, None
         was_loaded = first_visit.is_loaded(key)
         loading = first_visit.loading_line(lang, key, "Writing…", "写作中……")
-        yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), loading, gr.skip(), gr.skip()
-        with stopper.run(request) as current:
+        yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), loading, gr.skip(), gr.skip(), gr.skip()
+        with stopper.run(request) as current, TextFiles() as files:
+
+            def document(result: PoemResult) -> str:
+                text = joined(result.poems, tr(lang, "Poem", "诗"))
+                return files(text, poem_info(lang, result, about[1]), about[0])
+
             for last in current.follow(updates):
                 if not warned:
                     warn(lang, last.warnings)
@@ -270,13 +290,13 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     if last.done
                     else tr(lang, "Writing…", "写作中……")
                 )
-                yield row(lang, last, status)
+                yield *row(lang, last, status), document(last) if last.done else None
             if current.stopped:
                 status = stopped_note(lang) + "  \n" + ai_label(lang, last.model if last else key)
                 if last is None:  # stopped before the first line: the poems on screen stay as they are
-                    yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), status, gr.skip(), gr.skip()
+                    yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), status, gr.skip(), gr.skip(), gr.skip()
                 else:
-                    yield row(lang, last, status)
+                    yield *row(lang, last, status), document(last)
 
     def write(
         request, regenerate_from, prompt_text, form_key, heads, key, temp, k, p, n, seed_value, randomize, strict, tone,
@@ -286,8 +306,12 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         with user_errors(request, calm=True) as lang:
             kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
             seed_used = resolve_seed(seed_value, bool(randomize))
-            yield (gr.skip(),) * (2 * settings.MAX_CANDIDATES + 3)  # a run that ends before its first update clears
+            yield (gr.skip(),) * (2 * settings.MAX_CANDIDATES + 4)  # a run that ends before its first update clears
             first_visit.check_prompt(prompt_text, POEM_PROMPT_CHARS)  # every output
+            parameters = dict(
+                form=form_key, acrostic=heads, temperature=temp, top_k=k, top_p=p, strict_rhyme=bool(strict),
+                enforce_tone=bool(tone), rhyme_book=book, num_candidates=n,
+            ) | ({"fixed_lines": list(kept)} if kept else {})  # fmt: skip
             updates = write_poem_stream(
                 prompt_text,
                 form_key,
@@ -303,7 +327,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 fixed_lines=kept,
                 rhyme_book=book,
             )
-            yield from stream(lang, request, key, updates)
+            yield from stream(lang, request, key, updates, (prompt_text, parameters))
 
     def run(
         prompt_text,
@@ -365,7 +389,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         prompt, form, acrostic, model, temperature, top_k, top_p, num_candidates, seed, randomize_seed,
         strict_rhyme, enforce_tone, rhyme_book,
     ]  # fmt: skip
-    outputs = [*poems, *checks, stats, seed, notice]
+    outputs = [*poems, *checks, stats, seed, notice, download]
     common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
     stopper.attach([run_button.click, prompt.submit, regenerate_button.click], stop_button)
     gr.on([run_button.click, prompt.submit], run, settings_inputs, outputs, **common)
@@ -388,8 +412,10 @@ def create_api(write_poem_stream: WriteFn) -> None:
         enforce_tone: bool = False,
         rhyme_book: RhymeBookChoice = "pingshui",
         request: gr.Request = None,
-    ) -> str:
+    ) -> tuple[str, dict]:
         """Write a poem in a classical Chinese or an English form; the form is guaranteed while the poem is written.
+
+        Returns the poem and its info: ai_generated, label (in the client's language), model, seed, parameters, twin.
 
         Args:
             prompt: a theme, keywords or a first line
@@ -404,7 +430,11 @@ def create_api(write_poem_stream: WriteFn) -> None:
             enforce_tone: Chinese forms: make characters 2/4/6 follow the 平仄 pattern
             rhyme_book: Chinese forms: "pingshui" (平水韵, Tang and Song) or "xinyun" (中华新韵), for both of the above
         """
-        with user_errors(request):
+        with user_errors(request) as lang:
+            parameters = dict(
+                form=form, acrostic=acrostic, temperature=temperature, top_k=top_k, top_p=top_p,
+                strict_rhyme=strict_rhyme, enforce_tone=enforce_tone, rhyme_book=rhyme_book,
+            )  # fmt: skip
             updates = write_poem_stream(
                 prompt,
                 form,
@@ -419,7 +449,7 @@ def create_api(write_poem_stream: WriteFn) -> None:
                 rhyme_book=rhyme_book,
             )
             for result in Run().follow(updates):  # the model slot, the run-time limit, a stop that waits
-                yield result.poems[0]
+                yield result.poems[0], poem_info(lang, result, parameters)
 
     api_write_poem.__name__ = "write_poem"
     gr.api(api_write_poem, api_name="write_poem", concurrency_id=MODEL_CONCURRENCY_ID)

@@ -157,9 +157,11 @@ class Stopper:
         with self._lock:
             runs = list(self._active.get(session, ()))
             if not runs:
-                self._pending = {s: t for s, t in self._pending.items() if now - t < PENDING_TTL_S}
-                self._pending[session] = now
-                while len(self._pending) > MAX_PENDING:  # dicts keep insertion order: the first is the oldest
+                self._pending.pop(session, None)
+                self._pending[session] = now  # dicts keep insertion order: the first is the oldest
+                while self._pending and (
+                    len(self._pending) > MAX_PENDING or now - next(iter(self._pending.values())) >= PENDING_TTL_S
+                ):  # from the oldest end only: a flood of Stops costs O(1) each, never a pass over all of them
                     self._pending.pop(next(iter(self._pending)))
         for run in runs:
             run.stop()

@@ -1,11 +1,14 @@
 """The text generation tab and the /generate_text endpoint. No torch here: the tab runs the callables it is given."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 
 import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
+from aigc_demo.tasks.common import labels
+from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
 from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import (
@@ -18,6 +21,7 @@ from aigc_demo.ui.common import (
     user_lang,
     warn,
 )
+from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
@@ -66,6 +70,12 @@ def stats_text(lang: str, u: TextUpdate) -> str:
         f"生成 **{u.new_tokens}** 个词元 · **{u.tokens_per_second:.1f}** 词元/秒 · 首个词元用时 "
         f"**{u.time_to_first_token:.2f} 秒** · 提示词 {u.prompt_tokens} 个词元 · 种子 {u.seed}",
     )
+
+
+def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "") -> dict:
+    """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
+    parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
+    return labels.info(lang, task="text", model=key, seed=u.seed, parameters=parameters, is_twin=u.is_twin)
 
 
 def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tuple[int, bool]]) -> None:
@@ -121,6 +131,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             for i in range(settings.MAX_CANDIDATES)
         ]
     stats = gr.Markdown("", elem_id="text-stats")
+    download = gr.DownloadButton(
+        t("text.download", "⬇️ Download (labelled .md)", "⬇️ 下载（带标识的 .md）"), size="sm", elem_id="text-download"
+    )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
             max_new_tokens = bounded_slider(
@@ -235,6 +248,9 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
         lang = user_lang(request)
         if not text:
             return ""
+        for name, value in (("prompt", text), ("system_prompt", system or "")):
+            if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
+                return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
         try:
             n, exact = count_tokens(text, key, system)
         except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing
@@ -277,14 +293,18 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                 num_candidates=n,
             )
             n_boxes = settings.MAX_CANDIDATES
-            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip()  # the candidates, the seed, the notice
-            label = ai_label(lang, key)
+            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip(), gr.skip()  # the candidates, seed, notice, download
+            label, u, warned = ai_label(lang, key), None, False
             was_loaded = first_visit.is_loaded(key)
             yield *shown[0], gr.skip(), *shown[1:]  # a run that ends before its first update clears every output
             first_visit.check_prompt(prompt_text)
             yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), *shown[1:]
-            with stopper.run(request) as current:
-                warned = False
+            with stopper.run(request) as current, TextFiles() as files:
+
+                def download(u: TextUpdate) -> str:
+                    text = joined(u.texts, tr(lang, "Candidate", "候选"))
+                    return files(text, text_info(lang, key, params, u, system), prompt_text)
+
                 for u in current.follow(generate(prompt_text, key, params, seed_used, system)):
                     if not warned:
                         warn(lang, u.warnings)
@@ -292,10 +312,10 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
                     label += first_visit.load_note(lang, key, was_loaded)
-                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin)
+                    shown = texts[:n_boxes], u.seed, twin_notice(lang, u.is_twin), download(u) if u.done else None
                     yield *shown[0], stats_text(lang, u) + "  \n" + label, *shown[1:]
-                if current.stopped:
-                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:]
+                if current.stopped:  # what was written so far can still be downloaded, labelled
+                    yield *shown[0], stopped_note(lang) + "  \n" + label, *shown[1:3], download(u) if u else gr.skip()
 
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
@@ -318,14 +338,14 @@ def create_tab(generate: GenerateFn, count_tokens: Callable[[str, str, str], tup
             randomize_seed,
             system_prompt,
         ],
-        [*candidates, stats, seed, notice],
+        [*candidates, stats, seed, notice, download],
         concurrency_id=MODEL_CONCURRENCY_ID,
         api_visibility="private",
     )
 
 
 def create_api(generate: GenerateFn) -> None:
-    """Register /generate_text: the first candidate's text, streamed."""
+    """Register /generate_text: the text, streamed, and beside it the info object (labels.info)."""
     default = default_model("text-generation")
 
     def generate_text(
@@ -342,8 +362,10 @@ def create_api(generate: GenerateFn) -> None:
         no_repeat_ngram_size: int = 0,
         system_prompt: str = "",
         request: gr.Request = None,
-    ) -> str:
+    ) -> tuple[str, dict]:
         """Generate text from a prompt, streamed token by token. temperature 0 is greedy; seed -1 picks a random one.
+
+        Returns the text and its info: ai_generated, label (in the client's language), model, seed, parameters, twin.
 
         Args:
             prompt: the text to continue, or the instruction for a chat model
@@ -359,7 +381,7 @@ def create_api(generate: GenerateFn) -> None:
             no_repeat_ngram_size: forbid repeating n-grams of this size (0 = off)
             system_prompt: optional system message for chat models
         """
-        with user_errors(request):
+        with user_errors(request) as lang:
             params = GenerationParams(
                 max_new_tokens=max_new_tokens,
                 temperature=temperature,
@@ -372,7 +394,9 @@ def create_api(generate: GenerateFn) -> None:
                 num_candidates=1,
             )
             # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
+            meta = None
             for u in Run().follow(generate(prompt, model, params, seed, system_prompt)):
-                yield u.texts[0] if u.texts else ""
+                meta = meta or text_info(lang, model, params, u, system_prompt)  # the seed is known from the first
+                yield (u.texts[0] if u.texts else ""), meta
 
     gr.api(generate_text, api_name="generate_text", concurrency_id=MODEL_CONCURRENCY_ID)

@@ -13,7 +13,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.tasks.common.validation import resolve_seed
+from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
 from aigc_demo.ui import first_visit
@@ -195,8 +195,12 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             )
     last_seed = gr.State(None)
 
-    def on_prompt(text: str):
-        return gr.update(visible=looks_non_english(text or "")), ""
+    def on_prompt(text: str, request: gr.Request = None):
+        with user_errors(request):
+            text = text or ""
+            if len(text) > settings.MAX_PROMPT_CHARS:  # answered on every change, outside the queue: no work
+                raise too_long("prompt", len(text), settings.MAX_PROMPT_CHARS)
+            return gr.update(visible=looks_non_english(text)), ""
 
     prompt.change(
         on_prompt,
@@ -280,6 +284,8 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
     ):
         with user_errors(request, calm=True) as lang:
+            if len(prompt_text or "") > settings.MAX_PROMPT_CHARS:  # before looks_non_english reads all of it
+                raise too_long("prompt", len(prompt_text), settings.MAX_PROMPT_CHARS)
             used_prompt = (
                 english.strip() if looks_non_english(prompt_text or "") and (english or "").strip() else prompt_text
             )
@@ -300,7 +306,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                 seed_used,
                 seed_used,
             )
-            # The gallery offers signed PNGs named by prompt and seed.
+            # The image and the gallery offer signed PNGs named by prompt and seed.
             with stopper.run(request) as current, SignedFiles() as files:
                 for u in current.follow(generate_images(req)):
                     if u.step == 1 and not u.images:
@@ -310,10 +316,11 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         tr(lang, f"🤖 AI · seed {u.seed + i}", f"🤖 AI · 种子 {u.seed + i}")
                         for i in range(len(u.images))
                     ]
-                    finished = list(zip(reversed(files(u.images)), reversed(captions), strict=True))
+                    signed = files(u.images)
+                    finished = list(zip(reversed(signed), reversed(captions), strict=True))
                     picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
-                    if u.preview is None and u.images:
-                        picture = u.images[0 if u.done else -1]
+                    if u.preview is None and u.images:  # a finished image: its signed file, which the download gives
+                        picture = signed[0 if u.done else -1]
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],

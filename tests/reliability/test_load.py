@@ -29,8 +29,8 @@ CALLS = [
 
 def classify(exc: BaseException) -> str:
     text = str(exc).lower()
-    if "queue is full" in text or "queue full" in text:
-        return "queue_full"
+    if "queue is full" in text or "queue full" in text or "aigc_max_jobs_per_" in text:
+        return "queue_full"  # the whole queue, or this client's share of it (the job limits' sentence)
     return f"other: {type(exc).__name__}: {exc}"
 
 

@@ -33,7 +33,7 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 def label_text(lang: str, model: str, *, seed: int | None = None, ai_generated: bool = True) -> str:
     """The visible label, in the reader's language: marker, model, and the seed that reproduces it."""
     parts = [(AI_LABEL if ai_generated else EXTRACTED_LABEL)["zh" if lang == "zh" else "en"]]
-    if model:
+    if model and ai_generated:  # an extract names no model: the label already says how it was made
         parts.append(model)
     if seed is not None:
         parts.append(f"{'种子' if lang == 'zh' else 'seed'} {seed}")
@@ -43,16 +43,21 @@ def label_text(lang: str, model: str, *, seed: int | None = None, ai_generated: 
 def info(
     lang: str,
     *,
+    task: str,
     model: str,
     seed: int | None,
     parameters: dict,
     is_twin: bool,
-    task: str,
     ai_generated: bool = True,
-    **extra,
+    metrics: dict | None = None,
 ) -> dict:
-    """The JSON object that travels beside a text output (API) and heads its download."""
-    return {
+    """The one info object of a text output: beside its text in the API, and the header of its download.
+
+    `lang` ("en"/"zh") is the reader's: only `label` depends on it. `task` is "text", "poem" or "summary" (it also
+    names the download). `parameters` are the settings the run used, by the API's parameter names. `metrics`
+    (optional, e.g. from tasks/common/evaluation.py) are added under "metrics" when given, never computed here.
+    """
+    meta = {
         "ai_generated": ai_generated,
         "label": label_text(lang, model, seed=seed, ai_generated=ai_generated),
         "task": task,
@@ -61,8 +66,10 @@ def info(
         "parameters": parameters,
         "twin": is_twin,
         "software": SOFTWARE,
-        **extra,
     }
+    if metrics is not None:
+        meta["metrics"] = metrics
+    return meta
 
 
 def text_document(text: str, meta: dict) -> str:
@@ -93,9 +100,13 @@ def read_text_label(document: str) -> tuple[dict, str] | None:
 
 
 def slug(text: str, limit: int = 40) -> str:
-    """A file-name-safe slug of a prompt: lower-case ASCII words joined by '-'; 'output' when nothing is left."""
+    """A file-name-safe slug of a prompt: lower-case ASCII words joined by '-', whole words up to `limit` characters;
+    'output' when nothing is left."""
     words = _SLUG_RE.sub("-", text.lower()).strip("-")
-    return words[:limit].rstrip("-") or "output"
+    if len(words) > limit:
+        head = words[: limit + 1]
+        words = head.rsplit("-", 1)[0] if "-" in head else words[:limit]
+    return words.rstrip("-") or "output"
 
 
 def file_name(task: str, prompt: str, seed: int | None, suffix: str) -> str:

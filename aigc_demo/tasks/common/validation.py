@@ -12,6 +12,7 @@ from aigc_demo.errors import HUGE, SURROGATE, UserError, echo
 # How parameters are called in the messages, in both languages.
 LABELS_ZH = {
     "prompt": "提示词",
+    "system_prompt": "系统提示词",
     "max_new_tokens": "最大生成长度",
     "temperature": "温度",
     "top_k": "top_k",
@@ -58,21 +59,24 @@ def check_text(name: str, value: Any, *, max_chars: int, allow_empty: bool = Fal
         kind = type(value).__name__
         raise UserError(f"`{name}` must be text, but got {kind}.", f"“{zh}”必须是文本，收到的是 {kind}。")
     if len(value) > 2 * max_chars + 10_000:  # refused before any work on it (strip, search) costs time
-        raise UserError(
-            f"The {name.replace('_', ' ')} is {len(value):,} characters long; the limit is {max_chars:,}.",
-            f"{zh}长度为 {len(value):,} 个字符，超过上限 {max_chars:,}。",
-        )
+        raise too_long(name, len(value), max_chars)
     text = check_clean_text(name, value).strip()
     if not text and not allow_empty:
         noun = name.replace("_", " ")
         article = "an" if noun[0] in "aeiou" else "a"
         raise UserError(f"Please enter {article} {noun}: it is empty.", f"请输入{zh}：当前为空。")
     if len(text) > max_chars:
-        raise UserError(
-            f"The {name.replace('_', ' ')} is {len(text):,} characters long; the limit is {max_chars:,}.",
-            f"{zh}长度为 {len(text):,} 个字符，超过上限 {max_chars:,}。",
-        )
+        raise too_long(name, len(text), max_chars)
     return text
+
+
+def too_long(name: str, length: int, max_chars: int) -> UserError:
+    """The refusal for a `name` of `length` characters, over `max_chars`."""
+    zh = LABELS_ZH.get(name, name)
+    return UserError(
+        f"The {name.replace('_', ' ')} is {length:,} characters long; the limit is {max_chars:,}.",
+        f"{zh}长度为 {length:,} 个字符，超过上限 {max_chars:,}。",
+    )
 
 
 def check_number(name: str, value: Any, lo: float, hi: float, *, integer: bool = False) -> float | int:

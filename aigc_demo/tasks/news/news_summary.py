@@ -170,14 +170,14 @@ def summarize(
     num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES,
     min_new_tokens: int | None = None,
     reference: str = "",
-) -> str:
-    """The summary text alone (what /summarize returns)."""
+) -> SummaryResult:
+    """`summarize_stream`'s finished result, without the progress events (what /summarize reports)."""
     result = None
     for event in summarize_stream(
         manager, article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference
     ):
         result = event
-    return result.summary
+    return result
 
 
 def _check_article(article) -> str:

@@ -17,6 +17,7 @@ from aigc_demo.catalog import get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
 from aigc_demo.tasks.common.language import is_cjk
+from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
 from aigc_demo.tasks.poetry.chinese_check import check_poem, guess_form, split_lines
 from aigc_demo.tasks.poetry.english_check import check_english_poem, validate_english_request
@@ -157,6 +158,7 @@ def write_poem_stream(
     poem_form = get_form(form)
     if acrostic is not None and not isinstance(acrostic, str):
         raise UserError(f"`acrostic` must be text, but got {type(acrostic).__name__}.", "“藏头”必须是文本。")
+    check_prompt(f"{prompt}\n{acrostic or ''}", "text")  # safe mode: refused before any model loads
     fixed_lines = [str(line) for line in fixed_lines or ()]
     if poem_form.language == "zh":
         from aigc_demo.tasks.poetry.chinese_decoding import validate_poem_request

@@ -11,6 +11,7 @@ from aigc_demo.catalog import ModelSpec, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
 from aigc_demo.tasks.common.language import count_cjk
+from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.streaming import stream_generate
 from aigc_demo.tasks.common.validation import check_number, check_text, resolve_seed
 
@@ -178,6 +179,7 @@ def generate(
     """Stream the candidates for `prompt` from catalogue model `model`; the last update carries the stats."""
     prompt = check_text("prompt", prompt, max_chars=settings.MAX_PROMPT_CHARS)
     system_prompt = check_text("system_prompt", system_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True)
+    check_prompt(f"{system_prompt}\n{prompt}", "text")  # safe mode: refused before any model loads
     spec = get_spec(model)
     if "text-generation" not in spec.tasks:
         raise UserError(f"{model} is not a text generation model.", f"{model} 不是文本生成模型。")
