@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .test_browser import CHROMIUM, assert_no_error_badges, browser, prose  # noqa: F401 - `browser` is a fixture
+from .test_browser import SHOTS, assert_no_error_badges, browser, prose  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,8 @@ def test_landing_page_and_first_run_say_what_is_happening(visitor, app_client):
     page.locator("#text-prompt textarea").fill(words(zh, "Write a line about the sea.", "写一句关于大海的话。"))
     page.locator("#text-run").click()
     expect(stats).to_contain_text(re.compile(words(zh, "Loading .* for the first time", "首次加载")), timeout=LONG)
-    expect(stats).to_contain_text(words(zh, "model loaded in", "模型加载用时"), timeout=LONG)
+    expect(stats).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)  # finished
+    expect(stats).to_contain_text(words(zh, "model loaded in", "模型加载用时"))
     assert_no_error_badges(page)
     page.locator("#text-run").click()  # the model is loaded now: no load message, no load time
     expect(stats).not_to_contain_text(words(zh, "model loaded in", "模型加载用时"), timeout=LONG)
@@ -92,3 +93,28 @@ def test_an_empty_prompt_is_a_warning_and_the_outputs_stay(visitor):
     expect(page.locator(TOAST).filter(has_text=words(zh, "it is empty", "当前为空"))).not_to_have_count(0, timeout=LONG)
     assert_no_error_badges(page)
     assert output.input_value() == before  # what the visitor had stays on screen
+
+
+TAB_TARGETS = {  # a tab's name in each language, and a control only that tab has
+    ("Text", "文本生成"): "#text-run",
+    ("Poetry", "诗词"): "#poem-run",
+    ("News summary", "新闻摘要"): "#news-article",
+    ("Image", "文生图"): "#image-run",
+    ("Models", "模型"): "#models-table",
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_every_tab_is_reachable_on_a_phone(browser, app_client, locale):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = open_page(browser, app_client.url, locale, viewport=(390, 844))
+    try:
+        expect(page.locator(".overflow-menu button").filter(visible=True)).to_have_count(0)  # no "•••" menu
+        for (en, cn), target in TAB_TARGETS.items():
+            name = cn if locale == "zh-CN" else en
+            page.get_by_role("tab", name=name).filter(visible=True).first.click()
+            expect(page.locator(target).filter(visible=True).first).to_be_visible(timeout=LONG)
+        page.screenshot(path=str(SHOTS / f"phone-tabs-{locale}.png"))
+    finally:
+        page.context.close()
