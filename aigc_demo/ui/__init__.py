@@ -21,6 +21,7 @@ from aigc_demo.ui import (
     about,
     compare_view,
     evaluation_api,
+    first_visit,
     image_api,
     limits,
     models_tab,
@@ -47,6 +48,8 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     """The whole app; tabs receive the task callables bound to `manager`."""
     generate = bind_text_generation(manager)
     compare_text = zerogpu.bind(compare.compare, manager, lambda a: 2 * zerogpu.text_seconds(a), zerogpu.runs_locally)
+    first_visit.watch(manager)
+    first_visit.log_mode()
     write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
     summarize_stream = zerogpu.bind(
@@ -65,6 +68,9 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
                 "这里产生的所有内容均由 AI 生成，并已标注。",
             )
         )
+        if first_visit.mode_banner("en"):  # offline or stand-ins: said before anyone clicks
+            mode_key = "app.mode." + ("tiny" if settings.MODELS == "tiny" else "offline")
+            gr.Markdown(t(mode_key, first_visit.mode_banner("en"), first_visit.mode_banner("zh")), elem_id="app-mode")
         about.create_section()  # what the models are, how outputs are labelled, how to check a file
         with gr.Tabs():
             with gr.Tab(t("tab.text", "✍️ Text", "✍️ 文本生成"), id="text") as text_tab:

@@ -30,14 +30,22 @@ def tr(lang: str, en: str, zh: str) -> str:
 
 
 @contextlib.contextmanager
-def user_errors(request: gr.Request | None) -> Iterator[str]:
-    """The one boundary where UserError becomes gr.Error in the user's language; bugs are logged and named."""
+def user_errors(request: gr.Request | None, *, calm: bool = False) -> Iterator[str]:
+    """The one boundary where UserError becomes gr.Error in the user's language; bugs are logged and named.
+
+    calm=True, for a tab's own generator handlers: a visitor's mistake is a warning toast and the run just ends, with
+    the inputs and outputs as they were (a gr.Error would put red Error badges over every output). API endpoints keep
+    the error, so that a client learns its call failed.
+    """
     lang = user_lang(request)
     try:
         yield lang
     except UserError as exc:
         log.info("User error: %s", exc.message("en"))  # the visitor's mistake: one line, no traceback
         title = tr(lang, "Please check", "请检查")
+        if calm:
+            gr.Warning(safe_message(exc.message(lang)), title=title)
+            return
         raise gr.Error(safe_message(exc.message(lang)), title=title, print_exception=False) from exc
     except gr.Error as exc:
         exc.message = safe_message(str(exc.message))

@@ -12,6 +12,7 @@ from aigc_demo.tasks.news.fetch import FetchedArticle, fetch_article
 from aigc_demo.tasks.news.news_summary import AUTO, Progress, SummaryResult
 from aigc_demo.ui.common import licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.downloads import TextFiles
+from aigc_demo.ui.forgiving import bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.limits import LIGHT_CONCURRENCY_ID, model_slot
 from aigc_demo.ui.news_summary_views import (
@@ -115,7 +116,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                 "abstractive": t("news.help.abs", *ABSTRACTIVE_HELP),
             }
             method_help = gr.Markdown(help_texts["extractive"], elem_id="news-method-help")
-            num_sentences = gr.Slider(
+            num_sentences = bounded_slider(
                 1,
                 settings.MAX_SUMMARY_SENTENCES,
                 value=settings.DEFAULT_SUMMARY_SENTENCES,
@@ -142,7 +143,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                     elem_id="news-model",
                 )
                 with gr.Row():
-                    min_new_tokens = gr.Slider(
+                    min_new_tokens = bounded_slider(
                         0,
                         settings.MAX_SUMMARY_TOKENS,
                         value=min(DEFAULT_MIN_NEW_TOKENS, settings.DEFAULT_SUMMARY_TOKENS),
@@ -155,7 +156,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                             "最短长度（词元）",
                         ),
                     )
-                    max_new_tokens = gr.Slider(
+                    max_new_tokens = bounded_slider(
                         8,
                         settings.MAX_SUMMARY_TOKENS,
                         value=settings.DEFAULT_SUMMARY_TOKENS,
@@ -262,7 +263,7 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
         request: gr.Request = None,
         progress=gr.Progress(),  # noqa: B008 - gradio injects progress through this default
     ):
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             blank = ("", "", "", "", "", "", None)
             yield blank
             events = summarize_stream(text, method_key, model_key, mnt, sentences, min_nt, reference_text)

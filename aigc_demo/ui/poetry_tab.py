@@ -11,7 +11,9 @@ from aigc_demo.catalog import models_for
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import resolve_seed
 from aigc_demo.tasks.poetry.forms import FORMS, get_form
+from aigc_demo.tasks.poetry.poetry import MAX_PROMPT_CHARS as POEM_PROMPT_CHARS
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
+from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -24,6 +26,7 @@ from aigc_demo.ui.common import (
 )
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_api import RhymeBookChoice
 from aigc_demo.ui.poem_check_api import create_api as create_check_api
@@ -150,7 +153,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 info=licence_info(models_for("poetry")),
                 elem_id="poem-model",
             )
-            num_candidates = gr.Slider(
+            num_candidates = bounded_slider(
                 1,
                 settings.MAX_CANDIDATES,
                 value=settings.DEFAULT_CANDIDATES,
@@ -203,7 +206,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         elem_id="poem-download",
     )
     with gr.Row():
-        from_line = gr.Number(
+        from_line = bounded_number(
             value=2,
             precision=0,
             minimum=1,
@@ -223,7 +226,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
-            temperature = gr.Slider(
+            temperature = bounded_slider(
                 0,
                 settings.MAX_TEMPERATURE,
                 value=DEFAULT_TEMPERATURE,
@@ -235,7 +238,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     "越高越出人意料；0 = 总选最可能的字",
                 ),
             )
-            top_k = gr.Slider(
+            top_k = bounded_slider(
                 0,
                 settings.MAX_TOP_K,
                 value=DEFAULT_TOP_K,
@@ -243,11 +246,11 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 label="top_k",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            top_p = gr.Slider(
+            top_p = bounded_slider(
                 0.01, 1.0, value=DEFAULT_TOP_P, step=0.01, label="top_p", info=t("text.off1", "1 = off", "1 = 关闭")
             )
         with gr.Row():
-            seed = gr.Number(
+            seed = bounded_number(
                 value=0,
                 precision=0,
                 minimum=0,
@@ -255,7 +258,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 label=t("common.seed", "Seed", "随机种子"),
                 elem_id="poem-seed",
             )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
     gr.Examples(
         EXAMPLES,
         inputs=[prompt, form, acrostic],
@@ -291,6 +294,9 @@ def create_tab(write_poem_stream: StreamFn) -> None:
     def stream(lang: str, request: gr.Request | None, key: str, updates: Iterator[PoemResult], about: tuple):
         """The rows to show; `about` = (prompt, parameters) for the labelled download."""
         warned, last = False, None
+        was_loaded = first_visit.is_loaded(key)
+        loading = first_visit.loading_line(lang, key, "Writing…", "写作中……")
+        yield *(gr.skip(),) * (2 * settings.MAX_CANDIDATES), loading, gr.skip(), gr.skip(), gr.skip()
         with stopper.run(request) as current, TextFiles() as files:
 
             def document(result: PoemResult) -> str:
@@ -303,6 +309,7 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                     warned = True
                 status = (
                     ai_label(lang, last.model, tr(lang, f"seed {last.seed}", f"种子 {last.seed}"))
+                    + first_visit.load_note(lang, last.model, was_loaded)
                     + "  \n"
                     + metrics_markdown(lang, last.evaluation, poem_names(lang, len(last.poems)))
                     if last.done
@@ -321,9 +328,11 @@ def create_tab(write_poem_stream: StreamFn) -> None:
         book,
     ):  # fmt: skip
         """Both buttons: new poems, or with regenerate_from = (poem 1, N) poems that keep poem 1's lines before N."""
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             kept = lines_before(regenerate_from[0], form_key, regenerate_from[1]) if regenerate_from else ()
             seed_used = resolve_seed(seed_value, bool(randomize))
+            yield (gr.skip(),) * (2 * settings.MAX_CANDIDATES + 4)  # a run that ends before its first update clears
+            first_visit.check_prompt(prompt_text, POEM_PROMPT_CHARS)  # every output
             parameters = dict(
                 form=form_key, acrostic=heads, temperature=temp, top_k=k, top_p=p, strict_rhyme=bool(strict),
                 enforce_tone=bool(tone), rhyme_book=book, num_candidates=n,

@@ -11,7 +11,7 @@ from aigc_demo.errors import UserError
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
-from aigc_demo.ui import compare_view
+from aigc_demo.ui import compare_view, first_visit
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -25,6 +25,7 @@ from aigc_demo.ui.common import (
 )
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
 
@@ -174,7 +175,7 @@ def create_tab(
     )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
-            max_new_tokens = gr.Slider(
+            max_new_tokens = bounded_slider(
                 1,
                 settings.MAX_NEW_TOKENS,
                 value=settings.DEFAULT_NEW_TOKENS,
@@ -182,7 +183,7 @@ def create_tab(
                 label="max_new_tokens",
                 info=t("text.mnt", "Length limit", "最大长度"),
             )
-            num_candidates = gr.Slider(
+            num_candidates = bounded_slider(
                 1,
                 settings.MAX_CANDIDATES,
                 value=settings.DEFAULT_CANDIDATES,
@@ -190,7 +191,7 @@ def create_tab(
                 label=t("text.n", "Candidates", "候选数量"),
             )
         with gr.Row():
-            temperature = gr.Slider(
+            temperature = bounded_slider(
                 0,
                 settings.MAX_TEMPERATURE,
                 value=PRESETS["Balanced"]["temperature"],
@@ -198,7 +199,7 @@ def create_tab(
                 label="temperature",
                 info=t("text.temp", "0 = always the likeliest word", "0 = 总是选最可能的词"),
             )
-            top_k = gr.Slider(
+            top_k = bounded_slider(
                 0,
                 settings.MAX_TOP_K,
                 value=PRESETS["Balanced"]["top_k"],
@@ -206,7 +207,7 @@ def create_tab(
                 label="top_k",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            top_p = gr.Slider(
+            top_p = bounded_slider(
                 0.01,
                 1.0,
                 value=PRESETS["Balanced"]["top_p"],
@@ -215,7 +216,7 @@ def create_tab(
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
         with gr.Row():
-            min_p = gr.Slider(
+            min_p = bounded_slider(
                 0.0,
                 1.0,
                 value=PRESETS["Balanced"]["min_p"],
@@ -223,7 +224,7 @@ def create_tab(
                 label="min_p",
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
-            typical_p = gr.Slider(
+            typical_p = bounded_slider(
                 0.01,
                 1.0,
                 value=PRESETS["Balanced"]["typical_p"],
@@ -231,7 +232,7 @@ def create_tab(
                 label="typical_p",
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
-            repetition_penalty = gr.Slider(
+            repetition_penalty = bounded_slider(
                 1.0,
                 settings.MAX_REPETITION_PENALTY,
                 value=PRESETS["Balanced"]["repetition_penalty"],
@@ -239,7 +240,7 @@ def create_tab(
                 label="repetition_penalty",
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
-            no_repeat_ngram_size = gr.Slider(
+            no_repeat_ngram_size = bounded_slider(
                 0,
                 settings.MAX_NO_REPEAT_NGRAM,
                 value=0,
@@ -248,7 +249,7 @@ def create_tab(
                 info=t("text.off0", "0 = off", "0 = 关闭"),
             )
         with gr.Row():
-            seed = gr.Number(
+            seed = bounded_number(
                 value=0,
                 precision=0,
                 minimum=0,
@@ -256,7 +257,7 @@ def create_tab(
                 label=t("common.seed", "Seed", "随机种子"),
                 elem_id="text-seed",
             )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
     gr.Examples(
         EXAMPLES,
         inputs=[prompt, preset],
@@ -315,7 +316,7 @@ def create_tab(
     def run(
         prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, request: gr.Request = None
     ):
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             from aigc_demo.tasks.common.validation import resolve_seed
 
             seed_used = resolve_seed(seed_value, bool(randomize))
@@ -333,6 +334,11 @@ def create_tab(
             n_boxes = settings.MAX_CANDIDATES
             shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip(), gr.skip()  # the candidates, seed, notice, download
             label, u, warned = ai_label(lang, key), None, False
+            was_loaded = first_visit.is_loaded(key)
+            # A run that ends before its first update clears every output: candidates, stats, metrics, seed, ...
+            yield *shown[0], gr.skip(), gr.skip(), *shown[1:]
+            first_visit.check_prompt(prompt_text)
+            yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), gr.skip(), *shown[1:]
             with stopper.run(request) as current, TextFiles() as files:
 
                 def download(u: TextUpdate) -> str:
@@ -346,6 +352,7 @@ def create_tab(
                         warned = True
                     texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                    label += first_visit.load_note(lang, key, was_loaded)
                     notice = twin_notice(lang, u.is_twin, u.model, u.stand_in_for)
                     shown = texts[:n_boxes], u.seed, notice, download(u) if u.done else None
                     yield (

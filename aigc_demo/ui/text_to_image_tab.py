@@ -16,8 +16,10 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
+from aigc_demo.ui import first_visit
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.evaluation_view import clip_line, ranked_gallery
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
     ASPECT_RATIOS,
@@ -114,15 +116,16 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     ),
                 )
                 with gr.Row():
-                    steps = gr.Slider(
+                    steps = bounded_slider(
                         1,
                         max_steps(spec),
+                        hint=False,  # its maximum follows the model
                         value=d.get("num_inference_steps", 1),
                         step=1,
                         label="num_inference_steps",
                         info=t("image.steps.info", "More steps: slower, sometimes finer", "步数越多越慢，有时更精细"),
                     )
-                    guidance = gr.Slider(
+                    guidance = bounded_slider(
                         0,
                         settings.MAX_GUIDANCE_SCALE,
                         value=d.get("guidance_scale", 0.0),
@@ -135,14 +138,14 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         ),
                     )
                 with gr.Row():
-                    width = gr.Slider(
+                    width = bounded_slider(
                         settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=width0, step=8, label="width"
                     )
-                    height = gr.Slider(
+                    height = bounded_slider(
                         settings.MIN_IMAGE_SIZE, settings.MAX_IMAGE_SIZE, value=height0, step=8, label="height"
                     )
                 with gr.Row():
-                    num_images = gr.Slider(
+                    num_images = bounded_slider(
                         1,
                         settings.MAX_NUM_IMAGES,
                         value=settings.DEFAULT_NUM_IMAGES,
@@ -151,7 +154,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     )
                     scheduler = gr.Dropdown(label="scheduler", elem_id="image-scheduler", **scheduler_options(spec))
                 with gr.Row():
-                    seed = gr.Number(
+                    seed = bounded_number(
                         value=0,
                         precision=0,
                         minimum=0,
@@ -159,7 +162,9 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         label=t("common.seed", "Seed", "随机种子"),
                         elem_id="image-seed",
                     )
-                    randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "随机种子"))
+                    randomize = gr.Checkbox(
+                        value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子")
+                    )
                     reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
         with gr.Column(scale=6):
             preview = gr.Image(  # the live preview while drawing, then the finished image (a PNG with metadata)
@@ -280,7 +285,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         request: gr.Request = None,
         progress=gr.Progress(),  # noqa: B008 - gradio's way to ask for a progress tracker
     ):
-        with user_errors(request) as lang:
+        with user_errors(request, calm=True) as lang:
             if len(prompt_text or "") > settings.MAX_PROMPT_CHARS:  # before looks_non_english reads all of it
                 raise too_long("prompt", len(prompt_text), settings.MAX_PROMPT_CHARS)
             used_prompt = (
@@ -292,6 +297,17 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
             shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
+            was_loaded = first_visit.is_loaded(key)
+            yield shown  # a run that ends before its first update clears every output, the gallery too
+            first_visit.check_prompt(used_prompt)
+            yield (
+                None,
+                history,
+                first_visit.loading_line(lang, key, "Starting…", "正在开始……"),
+                "",
+                seed_used,
+                seed_used,
+            )
             # The image and the gallery offer signed PNGs named by prompt and seed.
             with stopper.run(request) as current, SignedFiles() as files:
                 for u in current.follow(generate_images(req)):
@@ -307,7 +323,9 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     shown = (
                         picture,
                         (finished + history)[:HISTORY_SIZE],
-                        status_text(lang, key, u) + ("  \n" + clip_line(lang, u.clip) if u.clip else ""),
+                        status_text(lang, key, u)
+                        + ("  \n" + clip_line(lang, u.clip) if u.clip else "")
+                        + (first_visit.load_note(lang, key, was_loaded) if u.done else ""),
                         twin_notice(lang, u.is_twin),
                         u.seed,
                         u.seed,

@@ -1,0 +1,120 @@
+"""A first-time visitor in a real browser (en-US and zh-CN): what the app says before and during a first run, and how
+it takes a mistake: a number out of range and an empty prompt are calm hints in the visitor's language, never red
+Error badges over the outputs.
+
+The machine running these may be heavily loaded: every wait is generous and asserts a state, never a duration.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .test_browser import SHOTS, assert_no_error_badges, browser, prose  # noqa: F401 - `browser` is a fixture
+
+pytestmark = pytest.mark.browser
+
+LONG = 60_000  # ms: a loaded machine's first model load and first run
+TOAST = ".toast-body"
+
+
+def open_page(browser, url: str, locale: str, viewport=(1280, 900)):  # noqa: F811 - the fixture, passed in
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale=locale)
+    page = context.new_page()
+    page.goto(url)
+    page.locator("#text-run").wait_for(timeout=LONG)
+    return page
+
+
+@pytest.fixture(params=["en-US", "zh-CN"])
+def visitor(request, browser, app_client):  # noqa: F811
+    page = open_page(browser, app_client.url, request.param)
+    yield page, request.param == "zh-CN"
+    page.context.close()
+
+
+def words(zh: bool, en: str, cn: str) -> str:
+    return cn if zh else en
+
+
+def test_landing_page_and_first_run_say_what_is_happening(visitor, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.catalog import default_model
+
+    page, zh = visitor
+    key = default_model("text-generation")
+    app_client.manager.unload(key)  # a first visit: the model is not loaded yet
+    expect(page.locator("#app-mode")).to_contain_text(words(zh, "Demo mode", "演示模式"))  # before any click
+    stats = prose(page, "text-stats")
+    page.locator("#text-prompt textarea").fill(words(zh, "Write a line about the sea.", "写一句关于大海的话。"))
+    page.locator("#text-run").click()
+    expect(stats).to_contain_text(re.compile(words(zh, "Loading .* for the first time", "首次加载")), timeout=LONG)
+    expect(stats).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)  # finished
+    expect(stats).to_contain_text(words(zh, "model loaded in", "模型加载用时"))
+    assert_no_error_badges(page)
+    page.locator("#text-run").click()  # the model is loaded now: no load message, no load time
+    expect(stats).not_to_contain_text(words(zh, "model loaded in", "模型加载用时"), timeout=LONG)
+    expect(stats).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)
+
+
+def test_a_number_out_of_range_is_a_hint_not_an_error(visitor):
+    from playwright.sync_api import expect
+
+    page, zh = visitor
+    page.get_by_role("button", name=words(zh, "Advanced settings", "高级设置")).filter(visible=True).first.click()
+    seed = page.locator("#text-seed input")
+    seed.fill("99999999999999999999")
+    seed.press("Tab")
+    expect(page.locator(TOAST).filter(has_text=words(zh, "use a number from 0 to", "请输入 0 到"))).not_to_have_count(
+        0, timeout=LONG
+    )
+    expect(seed).to_have_value("2147483647", timeout=LONG)  # the nearest allowed seed, put back in the box
+    assert_no_error_badges(page)
+    page.locator("#text-prompt textarea").fill("Hello")
+    page.locator("#text-run").click()
+    expect(prose(page, "text-stats")).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)
+    assert_no_error_badges(page)
+    expect(page.locator(TOAST).filter(has_text="greater than maximum")).to_have_count(0)  # gradio's own message
+
+
+def test_an_empty_prompt_is_a_warning_and_the_outputs_stay(visitor):
+    from playwright.sync_api import expect
+
+    page, zh = visitor
+    output = page.locator("#text-output-0 textarea")
+    page.locator("#text-prompt textarea").fill("Hello")
+    page.locator("#text-run").click()
+    expect(prose(page, "text-stats")).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)
+    before = output.input_value()
+    page.locator("#text-prompt textarea").fill("")
+    page.locator("#text-run").click()
+    expect(page.locator(TOAST).filter(has_text=words(zh, "it is empty", "当前为空"))).not_to_have_count(0, timeout=LONG)
+    assert_no_error_badges(page)
+    assert output.input_value() == before  # what the visitor had stays on screen
+
+
+TAB_TARGETS = {  # a tab's name in each language, and a control only that tab has
+    ("Text", "文本生成"): "#text-run",
+    ("Poetry", "诗词"): "#poem-run",
+    ("News summary", "新闻摘要"): "#news-article",
+    ("Image", "文生图"): "#image-run",
+    ("Models", "模型"): "#models-table",
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_every_tab_is_reachable_on_a_phone(browser, app_client, locale):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = open_page(browser, app_client.url, locale, viewport=(390, 844))
+    try:
+        expect(page.locator(".overflow-menu button").filter(visible=True)).to_have_count(0)  # no "•••" menu
+        for (en, cn), target in TAB_TARGETS.items():
+            name = cn if locale == "zh-CN" else en
+            page.get_by_role("tab", name=name).filter(visible=True).first.click()
+            expect(page.locator(target).filter(visible=True).first).to_be_visible(timeout=LONG)
+        page.screenshot(path=str(SHOTS / f"phone-tabs-{locale}.png"))
+    finally:
+        page.context.close()
