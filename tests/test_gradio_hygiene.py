@@ -40,8 +40,9 @@ def test_api_page_shows_real_types_and_enums(demo):
     poem = {p["parameter_name"]: p for p in endpoints["/write_poem"]["parameters"]}
     assert "wuyan-jueju" in poem["form"]["type"]["enum"] and poem["rhyme_book"]["type"]["enum"] == ["pingshui", "xinyun"]
     for name in ("/summarize", "/generate_text", "/write_poem"):
-        (returned,) = endpoints[name]["returns"]
-        assert returned["python_type"]["type"] == "str", name
+        text, info = endpoints[name]["returns"]  # the text and its label/info object (see README's API section)
+        assert text["python_type"]["type"] == "str", name
+        assert info["python_type"]["type"] != "Any", (name, info)
         types = [p["python_type"]["type"] for p in endpoints[name]["parameters"]]
         assert "Any" not in types and "str" in types and "int" in types, (name, types)
     assert endpoints["/model_status"]["returns"][0]["type"]["type"] == "object"
