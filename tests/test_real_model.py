@@ -144,3 +144,16 @@ def test_model_status_over_the_api_shows_it_real(tmp_path_factory):
     finally:
         client.close()
         demo.close()
+
+
+@pytest.mark.parametrize("book", ["pingshui", "xinyun"])
+def test_strict_rhyme_poems_pass_the_checker_under_their_book(real, book):
+    """#16 on the offline real model: a 五言绝句 and a 七言绝句 written with strict rhyme under `book` pass the checker
+    (the same one /check_poem serves) under that book, pasted back as a visitor would."""
+    from aigc_demo.tasks.poetry.poetry import check_pasted, write_poem
+
+    for form, prompt in (("wuyan-jueju", "明月"), ("qiyan-jueju", "秋风")):
+        result = write_poem(real, prompt, form, model=GEMMA, temperature=0.9, seed=7, strict_rhyme=True, rhyme_book=book)
+        assert not result.is_twin
+        report = check_pasted(result.poems[0], form, book)
+        assert report.ok, (book, form, result.poems[0], report)
