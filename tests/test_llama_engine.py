@@ -48,8 +48,10 @@ def test_the_same_seed_gives_the_same_answer_and_another_seed_another(manager, l
 
 def test_the_api_streams_from_the_engine(app_client, llama_served):
     job = app_client.submit(PROMPT, model=llama_served.key, max_new_tokens=24, seed=3, api_name="/generate_text")
-    outputs = [text for text in job if isinstance(text, str)]
+    updates = list(job)  # (text, info) pairs, see README's API section
+    outputs = [text for text, _ in updates]
     assert len(outputs) > 1 and outputs[-1], "streamed, and the last update has the text"
+    assert updates[-1][1]["model"] == llama_served.key and updates[-1][1]["ai_generated"] is True
 
 
 def test_stop_closes_the_stream_and_the_engine_stops_generating(manager, llama_served, llama_engine):
