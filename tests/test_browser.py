@@ -550,9 +550,18 @@ def shown_seed(page, elem_id: str) -> int:
     return int(re.search(r"seed (\d+)", prose(page, elem_id).inner_text()).group(1))
 
 
-def test_every_output_downloads_labelled(page, tmp_path):
+@pytest.fixture
+def fresh_page(browser, app_client):
+    """A page of its own: nothing left on it by earlier tests' runs."""
+    page = open_app(browser, app_client.url, "en-US", "Text")
+    yield page
+    page.context.close()
+
+
+def test_every_output_downloads_labelled(fresh_page, tmp_path):
     """Text, poems and summary download as labelled .md files, the big image as its signed PNG; `inspect` reads each
     back: the marker (none for an extract), model and seed; a valid C2PA signature on the image."""
+    page = fresh_page
     from playwright.sync_api import expect
 
     from aigc_demo.tasks.inspect_file import inspect_file
