@@ -13,8 +13,9 @@ from pathlib import Path
 from aigc_demo import settings
 from aigc_demo.errors import UserError, echo
 
-# "image-scoring" is no tab's dropdown: the image tab uses its model to score every picture against its prompt.
-TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring")
+# "image-scoring" and "image-safety" are no tab's dropdown: the image tab uses their models to score every picture
+# against its prompt, and (opt-in, AIGC_SAFETY_CHECKER) to hide flagged pictures of models that ship no checker.
+TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring", "image-safety")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class ModelSpec:
     library: str  # "transformers" or "diffusers"
     architecture: str  # the model class, e.g. "Qwen2ForCausalLM"; diffusers: the pipeline class
     tokenizer_class: str  # e.g. "Qwen2Tokenizer"; "" for diffusers
-    kind: str  # "instruct" (chat template), "base" (continues text), "seq2seq", "diffusion"
+    kind: str  # "instruct" (chat template), "base" (continues text), "seq2seq", "diffusion", "clip", "safety-checker"
     languages: tuple[str, ...]
     params_m: float  # parameters in millions, for the memory estimate before loading
     license: str
@@ -270,6 +271,23 @@ _add(
         license="mit (OpenAI CLIP repository)",
         context_window=77,
         description="Scores how well each generated image matches its prompt (CLIP score); not offered in a tab.",
+    )
+)
+_add(
+    ModelSpec(
+        key="sd-safety-checker",
+        tasks=("image-safety",),
+        repo_id="CompVis/stable-diffusion-safety-checker",
+        revision="1664e306d2258485321cbbd8083074c9474d4e41",  # the commit that added model.safetensors (fp16)
+        library="transformers",  # a transformers PreTrainedModel, though the class lives in diffusers
+        architecture="StableDiffusionSafetyChecker",
+        tokenizer_class="",  # its "tokenizer" is the CLIP image processor of preprocessor_config.json
+        kind="safety-checker",
+        languages=("en",),
+        params_m=304,  # CLIP ViT-L/14's vision tower and projection
+        license="creativeml-openrail-m (released with Stable Diffusion v1)",
+        description="Stable Diffusion v1's safety checker: hides flagged images of the turbo models, which ship "
+        "none (opt-in: AIGC_SAFETY_CHECKER=1); not offered in a tab.",
     )
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-KNOWN_TASKS = ("text-generation", "poetry", "summarization", "text-to-image")
+KNOWN_TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring", "image-safety")
 TEXTS = ("key", "repo_id", "revision", "library", "architecture", "tokenizer_class", "kind", "license", "description")
 
 

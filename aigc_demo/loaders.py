@@ -265,6 +265,8 @@ def load(spec: ModelSpec, path: Path, device: str, dtype: Any) -> Loaded:
     """Load the folder `path` as `spec`'s model on `device` in `dtype`: safetensors only, no remote code."""
     if spec.is_diffusion:
         return Loaded(_load_pipeline(spec, path, device, dtype), None)
+    if spec.kind == "safety-checker":
+        return _load_safety_checker(spec, path, device, dtype)
     import transformers
 
     auto = {"seq2seq": transformers.AutoModelForSeq2SeqLM, "clip": transformers.CLIPModel}.get(
@@ -278,6 +280,19 @@ def load(spec: ModelSpec, path: Path, device: str, dtype: Any) -> Loaded:
     _check_class(spec, type(model), spec.architecture)
     _check_class(spec, type(tokenizer), spec.tokenizer_class)
     return Loaded(model, tokenizer)
+
+
+def _load_safety_checker(spec: ModelSpec, path: Path, device: str, dtype: Any) -> Loaded:
+    """Stable Diffusion's safety checker and, in the tokenizer's place, the CLIP image processor it reads images with."""
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPImageProcessor
+
+    model = StableDiffusionSafetyChecker.from_pretrained(
+        path, dtype=dtype, use_safetensors=True, trust_remote_code=False, local_files_only=True
+    )
+    model.to(device).eval()
+    _check_class(spec, type(model), spec.architecture)
+    return Loaded(model, CLIPImageProcessor.from_pretrained(path, local_files_only=True))
 
 
 def _load_pipeline(spec: ModelSpec, path: Path, device: str, dtype: Any):
@@ -308,11 +323,21 @@ def _ships(path: Path, component: str) -> bool:
     return entry[1] is not None and (path / component).is_dir()
 
 
-def _check_class(spec: ModelSpec, cls: type, expected: str) -> None:
-    """Fail loudly if a folder holds another architecture than the catalogue promises (aliases allowed)."""
+def architecture_class(name: str) -> type | None:
+    """The class a catalogue `architecture` or `tokenizer_class` names: in transformers, diffusers, or (the one class
+    diffusers does not export) its Stable Diffusion safety checker."""
     import diffusers
     import transformers
 
-    target = getattr(transformers, expected, None) or getattr(diffusers, expected, None)
+    if name == "StableDiffusionSafetyChecker":
+        from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+
+        return StableDiffusionSafetyChecker
+    return getattr(transformers, name, None) or getattr(diffusers, name, None)
+
+
+def _check_class(spec: ModelSpec, cls: type, expected: str) -> None:
+    """Fail loudly if a folder holds another architecture than the catalogue promises (aliases allowed)."""
+    target = architecture_class(expected)
     if target is None or not issubclass(cls, target):
         raise RuntimeError(f"{spec.key}: expected {expected}, but the files hold {cls.__name__}.")

@@ -266,7 +266,8 @@ class ModelManager:
     @staticmethod
     def default_keys() -> list[str]:
         """The CPU-friendly default model of every task (a served one runs elsewhere: nothing to load)."""
-        keys = (catalog.default_model(task) for task in catalog.TASKS)
+        tasks = [t for t in catalog.TASKS if t != "image-safety" or (settings.SAFE_MODE and settings.SAFETY_CHECKER)]
+        keys = (catalog.default_model(task) for task in tasks)
         return list(dict.fromkeys(key for key in keys if not catalog.get_spec(key).is_served))
 
     def unload(self, key: str) -> bool:

@@ -159,6 +159,9 @@ ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (
 QUEUE_SIZE = _int("AIGC_QUEUE_SIZE", 64, low=1)  # requests that may wait; more get "queue full, try again"
 CONCURRENCY = _int("AIGC_CONCURRENCY", 1, low=1)  # model runs at the same time (one shared queue for all tabs)
 SAFE_MODE = _bool("AIGC_SAFE_MODE", True)  # safety checker on images, blocklist on prompts
+# Safe mode also runs Stable Diffusion's own safety checker (catalogue "sd-safety-checker", ~1.2 GB) on the images of
+# models that ship none (sd-turbo, sdxl-turbo): opt-in, as it is one more model to download and hold.
+SAFETY_CHECKER = _bool("AIGC_SAFETY_CHECKER", False)
 BLOCKLIST_FILE = os.getenv("AIGC_BLOCKLIST_FILE", "").strip()  # safe mode's prompt block list; empty = the shipped one
 if BLOCKLIST_FILE and not os.path.isfile(BLOCKLIST_FILE):
     raise _fail("AIGC_BLOCKLIST_FILE", BLOCKLIST_FILE, "it must name a readable file in the block list's format")

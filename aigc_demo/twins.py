@@ -71,6 +71,7 @@ def build_twin(spec: ModelSpec, dest: Path) -> str:
         "StableDiffusionPipeline": _build_sd,
         "StableDiffusionXLPipeline": _build_sdxl,
         "CLIPModel": _build_clip,
+        "StableDiffusionSafetyChecker": _build_safety_checker,
     }
     if spec.architecture not in builders:
         raise ValueError(f"No twin builder for architecture {spec.architecture!r} (model {spec.key}).")
@@ -355,6 +356,23 @@ def _build_clip(spec: ModelSpec, dest: Path):
     )
     _save(CLIPModel(config), tok, dest)
     return parts[2] if len(parts) > 2 else None
+
+
+def _build_safety_checker(spec: ModelSpec, dest: Path) -> None:
+    """A tiny StableDiffusionSafetyChecker (a CLIP vision tower, 32x32 images) and its image processor.
+
+    Its concept embeddings and thresholds start as the class makes them (all ones), so it flags nothing; a test
+    that wants a flag lowers the thresholds of the loaded twin, the way a real concept match would cross them.
+    """
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    torch.manual_seed(0)
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 2}
+    config = CLIPConfig(vision_config=vision | {"image_size": 32, "patch_size": 8}, projection_dim=16)
+    StableDiffusionSafetyChecker(config).save_pretrained(dest, safe_serialization=True)
+    CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(dest)
 
 
 def _vae():

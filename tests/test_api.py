@@ -31,8 +31,10 @@ def test_every_endpoint_works_with_only_its_first_parameter(app_client):
     assert isinstance(poem, str) and poem and info["ai_generated"] is True
     summary, info = app_client.predict(ARTICLE, api_name="/summarize")
     assert isinstance(summary, str) and summary and info["ai_generated"] is False  # extractive: copied
-    images = app_client.predict("a red bicycle", api_name="/generate_image", width=64, height=64)
+    images, info = app_client.predict("a red bicycle", api_name="/generate_image", width=64, height=64)
     assert len(images) == 1 and images[0]["image"].endswith(".png")
+    assert info["ai_generated"] is True and info["task"] == "image" and info["parameters"]["width"] == 64
+    assert len(info["metrics"]["clip"]["clip_scores"]) == 1 and info["metrics"]["clip"]["ranking"] == [0]
     status = app_client.predict(api_name="/model_status")
     loaded = {m["key"] for m in status["loaded"]}
     assert {"qwen2.5-0.5b-instruct", "gpt2-chinese-poem", "sd-turbo"} <= loaded
@@ -140,6 +142,7 @@ def test_the_readme_client_snippet_runs(app_client):
     exec(compile(snippet, "README.md", "exec"), scope)  # noqa: S102 - our own README
     assert scope["text"] and scope["info"]["ai_generated"] is True and scope["poem_info"]["task"] == "poem"
     assert scope["summary_info"]["ai_generated"] is False and scope["images"][0]["image"].endswith(".png")
+    assert scope["image_info"]["metrics"]["clip"]["ranking"] == [0]
     scope["client"].close()
 
 

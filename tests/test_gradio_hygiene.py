@@ -45,6 +45,8 @@ def test_api_page_shows_real_types_and_enums(demo):
         assert info["python_type"]["type"] != "Any", (name, info)
         types = [p["python_type"]["type"] for p in endpoints[name]["parameters"]]
         assert "Any" not in types and "str" in types and "int" in types, (name, types)
+    images, info = endpoints["/generate_image"]["returns"]  # the PNG files and their info object (CLIP scores)
+    assert images["component"] == "Gallery" and info["component"] == "Json", (images, info)
     assert endpoints["/model_status"]["returns"][0]["type"]["type"] == "object"
 
 

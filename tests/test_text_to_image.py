@@ -157,7 +157,8 @@ def test_client_cancel_stops_the_pipeline(app_client):
         assert len(calls) < 16
     finally:
         handle.remove()
-    assert app_client.predict("next request", api_name="/generate_image", **SMALL)
+    images, _ = app_client.predict("next request", api_name="/generate_image", **SMALL)
+    assert len(images) == 1
 
 
 # --- PNG metadata ------------------------------------------------------------------------------------------------
@@ -226,14 +227,14 @@ def test_metadata_survives_the_gallery_and_image_postprocess(manager, tmp_path):
 
 
 def test_metadata_survives_gradio_client_downloads(app_client):
-    result = app_client.predict(
+    result, _ = app_client.predict(
         "a lighthouse", seed=21, num_images=2, num_inference_steps=2, api_name="/generate_image", **SMALL
     )
     assert [item["image"].endswith(".png") for item in result] == [True, True]
     recipes = [image_metadata.read_recipe(item["image"]) for item in result]
     assert [r["seed"] for r in recipes] == [21, 22] and recipes[0]["prompt"] == "a lighthouse"
     assert all(image_metadata.is_marked_ai_generated(_reopened(item["image"])) for item in result)
-    again = app_client.predict("a lighthouse", seed=21, num_inference_steps=2, api_name="/generate_image", **SMALL)
+    again, _ = app_client.predict("a lighthouse", seed=21, num_inference_steps=2, api_name="/generate_image", **SMALL)
     # The same seed draws the same pixels and recipe (the files differ only in their C2PA manifest's signature).
     first, second = _reopened(result[0]["image"]), _reopened(again[0]["image"])
     assert first.tobytes() == second.tobytes()
@@ -245,7 +246,7 @@ def test_api_images_are_signed_and_named_by_prompt_and_seed(app_client):
 
     from aigc_demo.tasks.image import provenance
 
-    result = app_client.predict("A lighthouse, at dawn!", seed=5, api_name="/generate_image", **SMALL)
+    result, _ = app_client.predict("A lighthouse, at dawn!", seed=5, api_name="/generate_image", **SMALL)
     path = Path(result[0]["image"])
     assert path.name == "image-a-lighthouse-at-dawn-seed5.png"
     report = provenance.read_manifest(path.read_bytes())
@@ -400,6 +401,66 @@ def test_flagged_image_is_replaced_by_a_placeholder(repo_with_checker, monkeypat
     # safe mode off: the same pipeline's checker is left out of the run
     off = list(generate_images(manager, ImageRequest("a harmless garden", **SMALL), safe_mode=False))[-1]
     assert off.safety == "off" and off.hidden == 0
+
+
+@pytest.fixture
+def separate_checker(manager, monkeypatch):
+    """Safe mode with AIGC_SAFETY_CHECKER on; sets the loaded checker twin's thresholds (flag everything or nothing)."""
+    from aigc_demo.tasks.image.safety_checker import SAFETY_CHECKER_MODEL
+
+    monkeypatch.setattr(settings, "SAFE_MODE", True)
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", True)
+    checker = manager.get(SAFETY_CHECKER_MODEL).model
+    saved = checker.concept_embeds_weights.data.clone()
+
+    def thresholds(flag_everything: bool) -> None:
+        # A negative threshold: every image "matches" a concept. The twin's own (all ones) flag nothing.
+        checker.concept_embeds_weights.data.fill_(-2.0 if flag_everything else 1.0)
+
+    yield thresholds
+    checker.concept_embeds_weights.data.copy_(saved)
+
+
+def test_turbo_images_go_through_the_opt_in_checker(manager, separate_checker, monkeypatch):
+    """sd-turbo ships no checker: with AIGC_SAFETY_CHECKER, Stable Diffusion's checker hides what it flags."""
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+
+    from aigc_demo.tasks.image.safety_checker import SAFETY_CHECKER_MODEL
+
+    assert isinstance(manager.get(SAFETY_CHECKER_MODEL).model, StableDiffusionSafetyChecker)  # the real class
+    separate_checker(flag_everything=True)
+    updates = run(manager, "a harmless garden", num_images=2)
+    final = updates[-1]
+    assert final.safety == "checker" and final.hidden == 2
+    assert all(image_metadata.read_recipe(im)["hidden_by_safe_mode"] is True for im in final.images)
+    # no update ever carried an unchecked image: every image any update showed is a placeholder
+    assert all(not image_metadata.is_marked_ai_generated(im) for u in updates for im in u.images)
+
+    separate_checker(flag_everything=False)
+    final = run(manager, "a harmless garden", num_images=2)[-1]
+    assert final.safety == "checker" and final.hidden == 0
+    assert all(image_metadata.is_marked_ai_generated(im) for im in final.images)
+
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", False)  # opt-in: off, the turbo model has the block list only
+    assert run(manager, "a harmless garden")[-1].safety == "blocklist"
+
+
+def test_opt_in_checker_is_loaded_at_start_only_when_asked(monkeypatch):
+    from aigc_demo.catalog import get_spec
+    from aigc_demo.manager import ModelManager
+    from aigc_demo.tasks.image.safety_checker import SAFETY_CHECKER_MODEL
+    from aigc_demo.ui.image_controls import safety_text
+
+    monkeypatch.setattr(settings, "SAFE_MODE", True)
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", False)
+    assert SAFETY_CHECKER_MODEL not in ModelManager.default_keys()
+    assert "only a short list of blocked words" in safety_text("en", get_spec("sd-turbo"))
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", True)
+    assert SAFETY_CHECKER_MODEL in ModelManager.default_keys()
+    assert "Stable Diffusion's own checker looks at every image" in safety_text("en", get_spec("sd-turbo"))
+    assert "安全检查器逐张检查" in safety_text("zh", get_spec("sd-turbo"))
+    monkeypatch.setattr(settings, "SAFE_MODE", False)
+    assert SAFETY_CHECKER_MODEL not in ModelManager.default_keys()
 
 
 # --- translation ---------------------------------------------------------------------------------------------------

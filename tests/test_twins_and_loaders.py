@@ -22,11 +22,21 @@ def test_every_twin_loads_through_the_real_loader(key):
     source = loaders.resolve(spec, "tiny")
     assert source.is_twin and twins.is_twin(source.path)
     loaded = loaders.load(spec, source.path, "cpu", torch.float32)
-    expected = getattr(transformers, spec.architecture, None) or getattr(diffusers, spec.architecture)
+    expected = getattr(transformers, spec.architecture, None) or getattr(diffusers, spec.architecture, None)
+    if spec.architecture == "StableDiffusionSafetyChecker":  # the one class diffusers does not export
+        from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker as expected
     assert isinstance(loaded.model, expected)
     if spec.is_diffusion:
         assert loaded.tokenizer is None
         assert all(p.dtype == torch.float32 for p in loaded.model.unet.parameters())
+    elif spec.kind == "safety-checker":  # no tokenizer: the CLIP image processor it reads images with
+        from PIL import Image
+
+        assert isinstance(loaded.tokenizer, transformers.CLIPImageProcessor)
+        assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+        side = loaded.model.config.vision_config.image_size
+        pixels = loaded.tokenizer(images=[Image.new("RGB", (64, 48))], return_tensors="pt")["pixel_values"]
+        assert pixels.shape == (1, 3, side, side)
     else:
         assert isinstance(loaded.tokenizer, getattr(transformers, spec.tokenizer_class))
         assert all(p.dtype == torch.float32 for p in loaded.model.parameters())

@@ -48,6 +48,14 @@ def base_size(spec: ModelSpec) -> int:
 def safety_text(lang: str, spec: ModelSpec) -> str:
     if not settings.SAFE_MODE:
         return tr(lang, "Safe mode is off (AIGC_SAFE_MODE=0).", "安全模式已关闭（AIGC_SAFE_MODE=0）。")
+    if has_safety_checker(spec) is False and settings.SAFETY_CHECKER:
+        return tr(
+            lang,
+            f"🛡️ Safe mode: {spec.key} ships no safety checker, so Stable Diffusion's own checker looks at every image "
+            "and hides flagged ones; prompts are also checked against a short list of blocked words.",
+            f"🛡️ 安全模式：{spec.key} 没有自带安全检查器，因此由 Stable Diffusion 的安全检查器逐张检查，"
+            "隐藏被判定为不当的图片；提示词也会用简短的屏蔽词表检查。",
+        )
     if has_safety_checker(spec) is False:
         return tr(
             lang,

@@ -54,7 +54,7 @@ def info(
 ) -> dict:
     """The one info object of a text output: beside its text in the API, and the header of its download.
 
-    `lang` ("en"/"zh") is the reader's: only `label` depends on it. `task` is "text", "poem" or "summary" (it also
+    `lang` ("en"/"zh") is the reader's: only `label` depends on it. `task` is "text", "poem", "summary" or "image" (it also
     names the download). `parameters` are the settings the run used, by the API's parameter names. `metrics`
     (optional, e.g. from tasks/common/evaluation.py) are added under "metrics" when given, never computed here.
     `stand_in_for` names the model asked for when the packaged real model answered instead (no Hub).

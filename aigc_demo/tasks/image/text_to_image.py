@@ -10,6 +10,7 @@ request whose work would take many minutes is refused before it starts (`check_c
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import queue
@@ -28,6 +29,7 @@ from aigc_demo.tasks.common.safe_mode import check_prompt
 from aigc_demo.tasks.common.validation import check_choice, check_number, check_text, resolve_seed
 from aigc_demo.tasks.common.worker import END, IMAGE_THREAD, Worker
 from aigc_demo.tasks.image import metadata as image_metadata
+from aigc_demo.tasks.image import safety_checker
 from aigc_demo.tasks.image.clip_score import ImageScores, score_images
 from aigc_demo.tasks.image.prompt_translation import looks_non_english
 
@@ -312,12 +314,16 @@ def generate_images(
     check_cost(req, manager.device)
     external = cancel.current()  # the run's Stop, seen mid-step; closing this generator stops it too
 
-    with manager.use(req.model) as lm:
+    with manager.use(req.model) as lm, contextlib.ExitStack() as checking:
         pipe = request_pipeline(lm.model, req.scheduler, keep_checker=safe_mode)
         watch_for_stop(lm.model)
         scheduler = type(pipe.scheduler).__name__
         has_checker = getattr(pipe, "safety_checker", None) is not None
-        safety = "checker" if has_checker else "blocklist" if safe_mode else "off"
+        # The turbo models ship no checker: with AIGC_SAFETY_CHECKER, Stable Diffusion's own checks their images.
+        checker = None
+        if safety_checker.wanted(spec, has_checker, safe_mode):
+            checker = checking.enter_context(manager.use(safety_checker.SAFETY_CHECKER_MODEL))
+        safety = "checker" if has_checker or checker else "blocklist" if safe_mode else "off"
         worker = Worker(IMAGE_THREAD, join_s=STEP_TIMEOUT_S)
 
         def stopped() -> bool:
@@ -378,6 +384,8 @@ def generate_images(
                     yield ImageUpdate(done_steps, req.num_images * per_image, preview, list(images), **base)
                 else:
                     _, image, flagged = event
+                    if checker is not None:  # before anyone sees it: the update below carries the image
+                        flagged = safety_checker.flag_images(checker, [image])[0]
                     hidden += flagged
                     flags.append(flagged)
                     images.append(finish_image(image, req, len(images), scheduler, lm.is_twin, flagged))
