@@ -10,12 +10,13 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from aigc_demo import settings
+from aigc_demo import registry, settings
 from aigc_demo.errors import UserError, echo
 
-# "image-scoring" and "image-safety" are no tab's dropdown: the image tab uses their models to score every picture
-# against its prompt, and (opt-in, AIGC_SAFETY_CHECKER) to hide flagged pictures of models that ship no checker.
-TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring", "image-safety")
+# The catalogue tasks the registry's records use. "image-scoring" and "image-safety" are no tab's dropdown: the image
+# tab uses their models to score every picture against its prompt, and (opt-in, AIGC_SAFETY_CHECKER) to hide flagged
+# pictures of models that ship no checker.
+TASKS = registry.catalog_tasks()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from aigc_demo import registry
+
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-KNOWN_TASKS = ("text-generation", "poetry", "summarization", "text-to-image", "image-scoring", "image-safety")
+KNOWN_TASKS = registry.catalog_tasks()  # what catalog.TASKS is: catalog imports this module, not the reverse
 TEXTS = ("key", "repo_id", "revision", "library", "architecture", "tokenizer_class", "kind", "license", "description")
 
 

@@ -59,6 +59,11 @@ def text_seconds(arguments: dict) -> float:
     return 10 + _number(getattr(params, "max_new_tokens", None), 128) / 20
 
 
+def compare_seconds(arguments: dict) -> float:
+    """An A/B comparison is two text runs, one after the other."""
+    return 2 * text_seconds(arguments)
+
+
 def poem_seconds(arguments: dict) -> float:
     """A poem is under ~120 tokens; constrained decoding writes candidates one after another."""
     return 10 + 8 * _number(arguments.get("num_candidates"), 1)
