@@ -75,7 +75,12 @@ def test_hub_check_gives_up_after_its_timeout(monkeypatch):
 
     monkeypatch.setattr(hfc, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(loaders, "_reachable", None)
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(30))  # a network that never answers
+
+    def never_answers(*args, **kwargs):  # a network that never answers: then a timeout, as a real socket would end
+        time.sleep(30)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", never_answers)
     start = time.monotonic()
     assert loaders.hub_reachable(timeout=0.3) is False
     assert time.monotonic() - start < 5  # bounded by the timeout, not by the 30 s hang
