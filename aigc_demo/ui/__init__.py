@@ -11,13 +11,14 @@ from starlette.middleware import Middleware
 
 from aigc_demo import registry, settings
 from aigc_demo.manager import ModelManager
-from aigc_demo.ui import about, first_visit, limits, models_tab
+from aigc_demo.ui import about, first_visit, language_switch, limits, models_tab
 from aigc_demo.ui.i18n import build_i18n, t
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # package data: travels in the wheel
 
+MODELS_TITLE = ("🧠 Models", "🧠 模型")
 HEADER_EN = "Try generative AI in your browser: write text and poems, summarise the news, draw pictures."
 
 
@@ -35,18 +36,19 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
     bound = {record.key: registry.bind_all(record, manager) for record in records}
     # delete_cache: gradio's cached files (images shown, anything a client managed to send) go after an hour.
     with gr.Blocks(title="AIGC Demo", delete_cache=(3600, 3600)) as demo:
-        _header()
+        switch = _header()
         with gr.Tabs():
-            task_tabs = []
+            titles = []  # (tab, English, Chinese): the language switch sets them
             for record in records:
                 if record.tab is None:
                     continue
                 with gr.Tab(t(f"tab.{record.key}", record.title_en, record.title_zh), id=record.key) as tab:
                     registry.call(record.tab, bound[record.key])
-                task_tabs.append(tab)
-            with gr.Tab(t("tab.models", "🧠 Models", "🧠 模型"), id="models") as models_tab_:
+                titles.append((tab, record.title_en, record.title_zh))
+            with gr.Tab(t("tab.models", *MODELS_TITLE), id="models") as models_tab_:
                 timer = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
-        models_tab.follow_tabs(timer, models_tab_, task_tabs)
+        models_tab.follow_tabs(timer, models_tab_, [tab for tab, _, _ in titles])
+        language_switch.wire(demo, switch, [*titles, (models_tab_, *MODELS_TITLE)])
         for record in records:
             for api in record.apis:
                 registry.call(api, bound[record.key])
@@ -56,9 +58,12 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
     return demo
 
 
-def _header() -> None:
-    """Title, what the app does, the offline/stand-in banner when it applies, and "About these outputs"."""
-    gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
+def _header() -> gr.Radio:
+    """Title and the EN/中文 switch, what the app does, the offline/stand-in banner when it applies, and "About these
+    outputs"; returns the switch."""
+    with gr.Row(elem_id="app-header", equal_height=True):
+        gr.Markdown(f"# {t('app.title', 'AIGC Demo', 'AIGC 生成式 AI 演示')}", elem_id="app-title")
+        switch = language_switch.create_switch()
     gr.Markdown(
         t(
             "app.header",
@@ -71,6 +76,7 @@ def _header() -> None:
         mode_key = "app.mode." + ("tiny" if settings.MODELS == "tiny" else "offline")
         gr.Markdown(t(mode_key, first_visit.mode_banner("en"), first_visit.mode_banner("zh")), elem_id="app-mode")
     about.create_section()  # what the models are, how outputs are labelled, how to check a file
+    return switch
 
 
 def launch_kwargs() -> dict:

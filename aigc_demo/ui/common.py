@@ -12,7 +12,7 @@ import gradio as gr
 
 from aigc_demo.errors import UserError, echo
 from aigc_demo.tasks.common.labels import AI_LABEL
-from aigc_demo.tasks.common.language import preferred_language
+from aigc_demo.tasks.common.language import request_language
 from aigc_demo.ui.i18n import t
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,11 @@ MODEL_CONCURRENCY_ID = "model"  # every model-backed event shares one queue
 
 
 def user_lang(request: gr.Request | None) -> str:
-    """'zh' when the browser (or API client) prefers Chinese, else 'en'."""
-    return preferred_language(request.headers.get("accept-language") if request is not None else None)
+    """'zh' or 'en': the header's language switch (a cookie) if the visitor used it, else what the browser (or API
+    client) prefers."""
+    if request is None:
+        return "en"
+    return request_language(getattr(request, "headers", None), getattr(request, "cookies", None))
 
 
 def tr(lang: str, en: str, zh: str) -> str:

@@ -25,7 +25,7 @@ import gradio as gr
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError, echo
-from aigc_demo.tasks.common.language import preferred_language
+from aigc_demo.tasks.common.language import request_language
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,8 @@ def install(demo: Any) -> None:
     async def limited_push(body: Any, request: Any, username: str | None):
         refusal = over_limit(queue, getattr(body, "session_hash", None), client_address(request))
         if refusal is not None:
-            header = request.headers.get("accept-language") if request is not None else None
-            return False, refused_detail(refusal.message(preferred_language(header))), "validator_error"
+            lang = request_language(request.headers, request.cookies) if request is not None else "en"
+            return False, refused_detail(refusal.message(lang)), "validator_error"
         return await push(body, request, username)
 
     queue.push = limited_push

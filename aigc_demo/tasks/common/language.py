@@ -42,3 +42,14 @@ def preferred_language(accept_language: str | None) -> str:
     """"zh" when an Accept-Language header's first choice is Chinese, else "en" (the app speaks these two)."""
     first = (accept_language or "").lower().split(",")[0].strip()
     return "zh" if first.startswith("zh") else "en"
+
+
+LANGUAGE_COOKIE = "aigc_lang"  # set by the header's EN/中文 switch; wins over the browser's Accept-Language
+
+
+def request_language(headers, cookies) -> str:
+    """The visitor's language from a request's cookies (the switch) and headers: "zh" or "en"."""
+    chosen = (cookies or {}).get(LANGUAGE_COOKIE)
+    if chosen in ("en", "zh"):
+        return chosen
+    return preferred_language((headers or {}).get("accept-language"))
