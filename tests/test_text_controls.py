@@ -115,3 +115,14 @@ def test_a_second_trigger_while_busy_is_answered_not_dropped():
     assert busy.start(BOB)[-1] == ""  # another visitor is not busy
     busy.finish(ALICE)
     assert busy.start(ALICE)[-1] == ""  # after the run, a new one starts
+
+
+def test_a_tab_with_one_button_and_no_hint_gets_a_bare_update():
+    """gradio gives a lone output the whole return value: a list would be shown as the button's label."""
+    with gr.Blocks():
+        run = gr.Button("Summarize")
+        busy = Busy([(run, "Summarize")], "Summarizing…")
+    locked = busy.start(ALICE)
+    assert isinstance(locked, dict) and locked["value"] == "Summarizing…" and locked["interactive"] is False
+    assert busy.start(ALICE) == gr.skip()  # busy, and no hint to answer in: nothing changes
+    assert busy.finish(ALICE)["value"] == "Summarize"

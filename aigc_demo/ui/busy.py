@@ -84,7 +84,8 @@ class Busy:
                 gr.update(value=self._working if locked and i == 0 else idle, interactive=not locked)
                 for i, (_, idle) in enumerate(self._buttons)
             ]
-        return updates + ([hint] if self._hint is not None else [])
+        answer = updates + ([hint] if self._hint is not None else [])
+        return answer[0] if len(answer) == 1 else answer  # one output takes its value as it is, not in a list
 
 
 def busy_hint(lang: str) -> str:
