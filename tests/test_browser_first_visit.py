@@ -118,3 +118,142 @@ def test_every_tab_is_reachable_on_a_phone(browser, app_client, locale):  # noqa
         page.screenshot(path=str(SHOTS / f"phone-tabs-{locale}.png"))
     finally:
         page.context.close()
+
+
+@pytest.fixture
+def english(browser, app_client):  # noqa: F811
+    page = open_page(browser, app_client.url, "en-US")
+    yield page
+    page.context.close()
+
+
+def advanced(page, zh: bool = False) -> None:
+    page.get_by_role("button", name=words(zh, "Advanced settings", "高级设置")).filter(visible=True).first.click()
+    page.get_by_label("number input for temperature", exact=True).first.wait_for(timeout=LONG)
+
+
+def type_into(page, label: str, value) -> None:
+    box = page.get_by_label(f"number input for {label}", exact=True).first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def test_style_says_custom_when_a_slider_leaves_the_preset(english):
+    from playwright.sync_api import expect
+
+    page = english
+    style = page.locator("#text-preset")
+    expect(style.get_by_label("Balanced")).to_be_checked()
+    advanced(page)
+    type_into(page, "temperature", 1.3)
+    expect(style.get_by_label("Custom")).to_be_checked(timeout=LONG)
+    expect(style).to_contain_text("your own settings")
+    style.get_by_label("Precise").check()  # a preset again sets the sliders, and stays chosen
+    temperature = page.get_by_label("number input for temperature", exact=True).first
+    expect(temperature).to_have_value("0", timeout=LONG)
+    page.wait_for_timeout(500)  # any echo of the sliders' change would have flipped it by now
+    expect(style.get_by_label("Precise")).to_be_checked()
+    type_into(page, "temperature", 0.7)  # Precise's other values with temperature 0.7: no preset has them
+    expect(style.get_by_label("Custom")).to_be_checked(timeout=LONG)
+    page.screenshot(path=str(SHOTS / "text-style-custom.png"), full_page=True)
+
+
+def test_no_system_prompt_box_for_a_completion_model(english):
+    from playwright.sync_api import expect
+
+    page = english
+    system = page.locator("#text-system")
+    expect(system).to_be_visible()  # the default model is a chat model
+    page.locator("#text-model input").click()
+    page.get_by_role("option", name=re.compile(r"^gpt2 ")).click()
+    expect(system).to_be_hidden(timeout=LONG)
+    page.locator("#text-model input").click()
+    page.get_by_role("option", name=re.compile(r"^qwen2\.5-0\.5b-instruct")).click()
+    expect(system).to_be_visible(timeout=LONG)
+
+
+def test_regenerate_and_continue(english):
+    from playwright.sync_api import expect
+
+    page = english
+    stats, output = prose(page, "text-stats"), page.locator("#text-output-0 textarea")
+    advanced(page)
+    seed = page.locator("#text-seed input")
+    page.locator("#text-prompt textarea").fill("The harbour at night")
+    page.locator("#text-run").click()
+    expect(stats).to_contain_text("tokens/s", timeout=LONG)
+    first_seed = seed.input_value()
+    page.locator("#text-regenerate").click()  # the same prompt and settings, another seed
+    expect(seed).not_to_have_value(first_seed, timeout=LONG)
+    expect(stats).to_contain_text("tokens/s", timeout=LONG)
+    expect(page.locator("#text-run")).to_be_enabled(timeout=LONG)
+    before = output.input_value()
+    assert before
+    page.locator("#text-continue").click()
+    expect(output).not_to_have_value(before, timeout=LONG)
+    expect(page.locator("#text-run")).to_be_enabled(timeout=LONG)  # the continuation has ended
+    expect(stats).to_contain_text("tokens/s", timeout=LONG)
+    expect(stats).to_contain_text(re.compile(r"AI-generated · .* · seed \d+"))
+    after = output.input_value()
+    assert after.startswith(before) and len(after) > len(before)  # written after the text, in the same box
+    assert_no_error_badges(page)
+    page.screenshot(path=str(SHOTS / "text-continued.png"), full_page=True)
+
+
+def test_generate_says_it_is_busy_and_comes_back(visitor, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.catalog import default_model
+
+    from .test_browser import forward_passes
+
+    page, zh = visitor
+    run = page.locator("#text-run")
+    page.locator("#text-prompt textarea").fill(words(zh, "A long story", "一个很长的故事"))
+    with forward_passes(app_client.manager, default_model("text-generation"), delay_s=0.05):
+        run.click()
+        expect(run).to_have_text(words(zh, "Generating…", "生成中…"), timeout=LONG)
+        expect(run).to_be_disabled()
+        expect(page.locator("#text-regenerate")).to_be_disabled()
+        page.locator("#text-prompt textarea").press("Shift+Enter")  # submits the prompt box: a second start, answered
+        expect(page.locator("#text-busy")).to_contain_text(
+            words(zh, "Still working on your last request", "上一个请求还在进行中"), timeout=LONG
+        )
+        page.screenshot(path=str(SHOTS / f"text-busy-{'zh' if zh else 'en'}.png"), full_page=True)
+        page.locator("#text-stop").click()
+        expect(run).to_have_text(words(zh, "Generate", "生成"), timeout=LONG)  # back after Stop
+        expect(run).to_be_enabled()
+    expect(page.locator("#text-busy")).to_have_text("")
+    run.click()  # and after a run that finishes
+    expect(prose(page, "text-stats")).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)
+    expect(run).to_have_text(words(zh, "Generate", "生成"), timeout=LONG)
+    expect(run).to_be_enabled()
+    assert_no_error_badges(page)
+
+
+def test_poetry_and_news_buttons_say_they_are_busy(english, app_client):
+    from playwright.sync_api import expect
+
+    from aigc_demo.tasks.poetry.poetry import default_model
+
+    from .test_browser import forward_passes
+
+    page = english
+    page.get_by_role("tab", name="Poetry").first.click()
+    page.locator("#poem-prompt textarea").fill("明月")
+    write = page.locator("#poem-run")
+    with forward_passes(app_client.manager, default_model("wuyan-jueju"), delay_s=0.1):
+        write.click()
+        expect(write).to_have_text("Writing…", timeout=LONG)
+        expect(write).to_be_disabled()
+        page.locator("#poem-stop").click()
+        expect(write).to_have_text("Write poem", timeout=LONG)
+        expect(write).to_be_enabled()
+    page.get_by_role("tab", name="News summary").first.click()
+    page.locator("#news-article textarea").fill("The city opened a library. " * 20)
+    summarize = page.locator("#news-run")
+    summarize.click()
+    expect(prose(page, "news-stats")).not_to_have_text("", timeout=LONG)
+    expect(summarize).to_have_text("Summarize", timeout=LONG)
+    expect(summarize).to_be_enabled()
+    assert_no_error_badges(page)

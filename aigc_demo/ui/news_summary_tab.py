@@ -10,6 +10,7 @@ from aigc_demo.catalog import models_for
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.news.fetch import FetchedArticle, fetch_article
 from aigc_demo.tasks.news.news_summary import AUTO, Progress, SummaryResult
+from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.common import licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.downloads import TextFiles
 from aigc_demo.ui.forgiving import bounded_slider
@@ -175,7 +176,8 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                     elem_id="news-reference",
                 )
             with gr.Row():
-                run_button = gr.Button(t("news.run", "Summarize", "生成摘要"), variant="primary", elem_id="news-run")
+                summarize_label = t("news.run", "Summarize", "生成摘要")
+                run_button = gr.Button(summarize_label, variant="primary", elem_id="news-run")
                 stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="news-stop")
         with gr.Column(scale=1):
             notice = gr.Markdown("", elem_id="news-notice")
@@ -294,13 +296,17 @@ def create_tab(summarize_stream: SummarizeStream, fetch: Callable[[str], Fetched
                 )
 
     stopper.attach([run_button.click], stop_button)
-    run_button.click(
-        run,
-        [article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference],
-        [summary, stats, scores, support, highlight, notice, download],
-        concurrency_id=LIGHT_CONCURRENCY_ID,  # an extractive run needs no model; an abstractive one takes a slot
-        concurrency_limit=settings.LIGHT_CONCURRENCY,
-        api_visibility="private",
+    busy = Busy([(run_button, summarize_label)], t("news.running", "Summarizing…", "摘要中…"))
+    busy.wire(
+        [run_button.click],
+        lambda: run_button.click(
+            run,
+            [article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference],
+            [summary, stats, scores, support, highlight, notice, download],
+            concurrency_id=LIGHT_CONCURRENCY_ID,  # an extractive run needs no model; an abstractive one takes a slot
+            concurrency_limit=settings.LIGHT_CONCURRENCY,
+            api_visibility="private",
+        ),
     )
     stop_button.click(None, None, None, cancels=fetch_events, queue=False)  # a fetch streams nothing: cancel it
 

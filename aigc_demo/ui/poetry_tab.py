@@ -14,6 +14,7 @@ from aigc_demo.tasks.poetry.forms import FORMS, get_form
 from aigc_demo.tasks.poetry.poetry import MAX_PROMPT_CHARS as POEM_PROMPT_CHARS
 from aigc_demo.tasks.poetry.poetry import PoemResult, lines_before
 from aigc_demo.ui import first_visit
+from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -142,8 +143,10 @@ def create_tab(write_poem_stream: StreamFn) -> None:
                 elem_id="poem-form-help",
             )
             with gr.Row():
-                run_button = gr.Button(t("poem.run", "Write poem", "写诗"), variant="primary", elem_id="poem-run")
+                write_label = t("poem.run", "Write poem", "写诗")
+                run_button = gr.Button(write_label, variant="primary", elem_id="poem-run")
                 stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="poem-stop")
+            busy_hint = gr.Markdown("", elem_id="poem-busy")
         with gr.Column(scale=2):
             model = gr.Dropdown(
                 [(t("poem.model.auto", "Automatic (best for the form)", "自动（按体裁选择）"), "")]
@@ -220,10 +223,8 @@ def create_tab(write_poem_stream: StreamFn) -> None:
             ),
             elem_id="poem-from-line",
         )
-        regenerate_button = gr.Button(
-            t("poem.regenerate", "↻ Regenerate poem 1 from this line", "↻ 第 1 首从此句重写"),
-            elem_id="poem-regenerate",
-        )
+        regenerate_label = t("poem.regenerate", "↻ Regenerate poem 1 from this line", "↻ 第 1 首从此句重写")
+        regenerate_button = gr.Button(regenerate_label, elem_id="poem-regenerate")
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
         with gr.Row():
             temperature = bounded_slider(
@@ -417,8 +418,17 @@ def create_tab(write_poem_stream: StreamFn) -> None:
     outputs = [*poems, *checks, stats, seed, notice, download]
     common = {"concurrency_id": MODEL_CONCURRENCY_ID, "api_visibility": "private"}
     stopper.attach([run_button.click, prompt.submit, regenerate_button.click], stop_button)
-    gr.on([run_button.click, prompt.submit], run, settings_inputs, outputs, **common)
-    regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common)
+    busy = Busy(
+        [(run_button, write_label), (regenerate_button, regenerate_label)],
+        t("poem.running", "Writing…", "写作中…"),
+        busy_hint,
+    )
+    writes = [run_button.click, prompt.submit]
+    busy.wire(writes, lambda: gr.on(writes, run, settings_inputs, outputs, **common))
+    busy.wire(
+        [regenerate_button.click],
+        lambda: regenerate_button.click(regenerate, [poems[0], from_line, *settings_inputs], outputs, **common),
+    )
 
 
 def create_api(write_poem_stream: WriteFn) -> None:

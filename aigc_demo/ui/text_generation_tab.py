@@ -12,6 +12,7 @@ from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.common.validation import too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
 from aigc_demo.ui import compare_view, first_visit
+from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.common import (
     MODEL_CONCURRENCY_ID,
     ai_label,
@@ -28,6 +29,16 @@ from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
+from aigc_demo.ui.text_controls import (
+    CUSTOM,
+    PRESET_LABELS,
+    continuation_source,
+    matching_preset,
+    preset_summary,
+    preset_values,
+    stats_text,
+    takes_system_prompt,
+)
 
 GenerateFn = Callable[..., Iterator[TextUpdate]]
 TEXT_CONCURRENCY_ID = "text"  # with a serving engine: text runs beside each other; local ones still take a model slot
@@ -60,7 +71,6 @@ EXAMPLE_LABELS = [
     "📖 故事 (中文)",
     "🛍️ 产品 (中文)",
 ]
-PRESET_LABELS = {"Precise": ("Precise", "严谨"), "Balanced": ("Balanced", "平衡"), "Creative": ("Creative", "创意")}
 EXAMPLES = [
     ["Write a short news paragraph: a city opens its first library run entirely by volunteers.", "Balanced"],
     ["Write a catchy ad for a reusable water bottle that keeps drinks cold for 24 hours.", "Creative"],
@@ -73,30 +83,16 @@ EXAMPLES = [
 ]
 
 
-def preset_summary(name: str) -> str:
-    v = PRESETS[name]
-    greedy = " (greedy)" if v["temperature"] == 0 else ""
-    return (
-        f"temperature {v['temperature']}{greedy} · top_k {v['top_k']} · top_p {v['top_p']} · min_p {v['min_p']} · "
-        f"repetition_penalty {v['repetition_penalty']}"
+def text_info(
+    lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "", continued: bool = False
+) -> dict:
+    """The info object of a run (the API's second output, the download's header): labels.info with its settings.
+    `continued`: the text goes on from an earlier run's (Continue)."""
+    parameters = (
+        asdict(params.validated())
+        | ({"system_prompt": system_prompt} if system_prompt else {})
+        | ({"continued": True} if continued else {})
     )
-
-
-def stats_text(lang: str, u: TextUpdate) -> str:
-    if not u.done:
-        return tr(lang, "Generating…", "生成中……")
-    return tr(
-        lang,
-        f"**{u.new_tokens}** tokens · **{u.tokens_per_second:.1f}** tokens/s · first token after "
-        f"**{u.time_to_first_token:.2f} s** · prompt {u.prompt_tokens} tokens · seed {u.seed}",
-        f"生成 **{u.new_tokens}** 个词元 · **{u.tokens_per_second:.1f}** 词元/秒 · 首个词元用时 "
-        f"**{u.time_to_first_token:.2f} 秒** · 提示词 {u.prompt_tokens} 个词元 · 种子 {u.seed}",
-    )
-
-
-def text_info(lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "") -> dict:
-    """The info object of a run (the API's second output, the download's header): labels.info with its settings."""
-    parameters = asdict(params.validated()) | ({"system_prompt": system_prompt} if system_prompt else {})
     return labels.info(
         lang,
         task="text",
@@ -131,8 +127,10 @@ def create_tab(
             )
             token_count = gr.Markdown("", elem_id="text-token-count")
             with gr.Row():
-                run_button = gr.Button(t("common.generate", "Generate", "生成"), variant="primary", elem_id="text-run")
+                generate_label = t("common.generate", "Generate", "生成")
+                run_button = gr.Button(generate_label, variant="primary", elem_id="text-run")
                 stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="text-stop")
+            busy_hint = gr.Markdown("", elem_id="text-busy")
         with gr.Column(scale=2):
             model = gr.Dropdown(
                 model_choices(specs),
@@ -142,17 +140,19 @@ def create_tab(
                 elem_id="text-model",
             )
             preset = gr.Radio(
-                [(t(f"text.preset.{k}", *PRESET_LABELS[k]), k) for k in PRESETS],
+                [(t(f"text.preset.{k}", *PRESET_LABELS[k]), k) for k in [*PRESETS, CUSTOM]],
                 value="Balanced",
                 label=t("text.style", "Style", "风格"),
                 info=preset_summary("Balanced"),
                 elem_id="text-preset",
             )
-            system_prompt = gr.Textbox(
+            system_prompt = gr.Textbox(  # chat models only: a completion model has no system role
                 label=t("text.system", "System prompt (chat models)", "系统提示（对话模型）"),
                 value="",
                 lines=2,
                 placeholder="You are a helpful assistant.",
+                visible=takes_system_prompt(default_model("text-generation")),
+                elem_id="text-system",
             )
     notice = gr.Markdown("", elem_id="text-notice")
     with gr.Row():
@@ -167,6 +167,21 @@ def create_tab(
             )
             for i in range(settings.MAX_CANDIDATES)
         ]
+    with gr.Row():
+        regenerate_label = t("text.regenerate", "↻ Regenerate", "↻ 重新生成")
+        continue_label = t("text.continue", "➕ Continue", "➕ 续写")
+        regenerate_button = gr.Button(regenerate_label, size="sm", elem_id="text-regenerate")
+        continue_button = gr.Button(continue_label, size="sm", elem_id="text-continue")
+    gr.Markdown(
+        t(
+            "text.again.info",
+            "**Regenerate**: the same prompt and settings again, with a new random seed (the seed box then shows it, "
+            "to get that text back). **Continue**: Candidate 1 goes on from where it ended, in the same box.",
+            "**重新生成**：同样的提示词和设置，换一个新的随机种子再写一次（种子框会显示它，可用来找回这段文字）。"
+            "**续写**：候选 1 从结尾处接着写，写在同一个框里。",
+        ),
+        elem_id="text-again-info",
+    )
     stats = gr.Markdown("", elem_id="text-stats")
     metrics = gr.Markdown("", elem_id="text-metrics")
     metrics_help("text")
@@ -266,15 +281,32 @@ def create_tab(
         cache_examples=False,
     )
 
-    sliders = [temperature, top_k, top_p, min_p, typical_p, repetition_penalty]
+    sliders = [temperature, top_k, top_p, min_p, typical_p, repetition_penalty]  # text_controls.SAMPLING's order
 
-    def apply_preset(name: str):
-        v = PRESETS[name]
-        return [gr.update(info=preset_summary(name))] + [
-            v[s] for s in ("temperature", "top_k", "top_p", "min_p", "typical_p", "repetition_penalty")
-        ]
+    def apply_preset(name: str, request: gr.Request = None):
+        values = preset_values(name)  # Custom leaves the sliders as the visitor set them
+        return [gr.update(info=preset_summary(name, user_lang(request)))] + (values or [gr.skip()] * len(sliders))
 
     preset.change(apply_preset, preset, [preset, *sliders], queue=False, api_visibility="private")
+    # A visitor's own move of a slider (not a preset's) shows whether a preset still holds: Style says Custom if not.
+    gr.on(
+        [s.input for s in sliders] + [s.release for s in sliders],
+        matching_preset,
+        sliders,
+        preset,
+        queue=False,
+        trigger_mode="always_last",
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    model.change(
+        lambda key: gr.update(visible=takes_system_prompt(key)),
+        model,
+        system_prompt,
+        queue=False,
+        api_visibility="private",
+        show_progress="hidden",
+    )
     num_candidates.change(
         lambda n: [gr.update(visible=i < int(n)) for i in range(settings.MAX_CANDIDATES)],
         num_candidates,
@@ -287,6 +319,7 @@ def create_tab(
         lang = user_lang(request)
         if not text:
             return ""
+        system = system if takes_system_prompt(key) else ""
         for name, value in (("prompt", text), ("system_prompt", system or "")):
             if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
                 return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
@@ -313,24 +346,17 @@ def create_tab(
         show_progress="hidden",
     )
 
-    def run(
-        prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, request: gr.Request = None
-    ):
+    def streamed(mode, prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first,
+                 request):  # fmt: skip
+        """Every run of the tab. mode: "generate"; "regenerate" (a new seed whatever the checkbox says); "continue"
+        (Candidate 1, `first`, goes on: one candidate, written after the text it has)."""
         with user_errors(request, calm=True) as lang:
             from aigc_demo.tasks.common.validation import resolve_seed
 
-            seed_used = resolve_seed(seed_value, bool(randomize))
-            params = GenerationParams(
-                max_new_tokens=mnt,
-                temperature=temp,
-                top_k=k,
-                top_p=p,
-                min_p=mp,
-                typical_p=tp,
-                repetition_penalty=rp,
-                no_repeat_ngram_size=nr,
-                num_candidates=n,
-            )
+            continued = continuation_source(first) if mode == "continue" else ""
+            seed_used = resolve_seed(seed_value, bool(randomize) or mode == "regenerate")
+            system = system if takes_system_prompt(key) else ""  # a completion model has no system prompt
+            params = GenerationParams(mnt, temp, k, p, mp, tp, rp, nr, 1 if continued else n)
             n_boxes = settings.MAX_CANDIDATES
             shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip(), gr.skip()  # the candidates, seed, notice, download
             label, u, warned = ai_label(lang, key), None, False
@@ -341,37 +367,46 @@ def create_tab(
             yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), gr.skip(), *shown[1:]
             with stopper.run(request) as current, TextFiles() as files:
 
-                def download(u: TextUpdate) -> str:
-                    text = joined(u.texts, tr(lang, "Candidate", "候选"))
-                    return files(text, text_info(lang, key, params, u, system), prompt_text)
+                def boxes(u: TextUpdate) -> list:
+                    if continued:  # Candidate 1 grows; the other boxes keep what they show
+                        return [continued + (u.texts[0] if u.texts else "")] + [gr.skip()] * (n_boxes - 1)
+                    return u.texts + [""] * (n_boxes - len(u.texts))
 
-                updates = generate(prompt_text, key, params, seed_used, system)
+                def download(u: TextUpdate) -> str:
+                    text = continued + u.texts[0] if continued else joined(u.texts, tr(lang, "Candidate", "候选"))
+                    return files(text, text_info(lang, key, params, u, system, bool(continued)), prompt_text)
+
+                more = {"continue_from": continued} if continued else {}  # a plain run calls the task as the API does
+                updates = generate(prompt_text, key, params, seed_used, system, **more)
                 for u in current.follow(updates, needs_model=_local(key)):
                     if not warned:
                         warn(lang, u.warnings)
                         warned = True
-                    texts = u.texts + [""] * (n_boxes - len(u.texts))
                     label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
                     label += first_visit.load_note(lang, key, was_loaded)
                     notice = twin_notice(lang, u.is_twin, u.model, u.stand_in_for)
-                    shown = texts[:n_boxes], u.seed, notice, download(u) if u.done else None
-                    yield (
-                        *shown[0],
-                        stats_text(lang, u) + "  \n" + label,
-                        metrics_markdown(lang, u.evaluation),
-                        *shown[1:],
-                    )
-                if current.stopped:  # what was written so far can still be downloaded, labelled
-                    yield (
-                        *shown[0],
-                        stopped_note(lang) + "  \n" + label,
-                        "",
-                        *shown[1:3],
-                        download(u) if u else gr.skip(),
-                    )
+                    shown = boxes(u), u.seed, notice, download(u) if u.done else None
+                    line = stats_text(lang, u) + "  \n" + label
+                    yield *shown[0], line, metrics_markdown(lang, u.evaluation), *shown[1:]
+                if current.stopped:  # what was written so far is kept, with its numbers, and can still be downloaded
+                    stats = (stats_text(lang, u, stopped=True) + "  \n" if u else "") + stopped_note(lang)
+                    yield *shown[0], stats + "  \n" + label, "", *shown[1:3], download(u) if u else gr.skip()
 
-    triggers = [run_button.click, prompt.submit]
-    stopper.attach(triggers, stop_button)
+    def run(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system,
+            request: gr.Request = None):  # fmt: skip
+        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, ""
+        yield from streamed("generate", *args, request)
+
+    def regenerate(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system,
+                   request: gr.Request = None):  # fmt: skip
+        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, ""
+        yield from streamed("regenerate", *args, request)
+
+    def go_on(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first,
+              request: gr.Request = None):  # fmt: skip
+        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first
+        yield from streamed("continue", *args, request)
+
     inputs = [
         prompt,
         model,
@@ -388,14 +423,25 @@ def create_tab(
         randomize_seed,
         system_prompt,
     ]
-    gr.on(
-        triggers,
-        run,
-        inputs,
-        [*candidates, stats, metrics, seed, notice, download],
-        **text_queue(),
-        api_visibility="private",
+    outputs = [*candidates, stats, metrics, seed, notice, download]
+    busy = Busy(
+        [(run_button, generate_label), (regenerate_button, regenerate_label), (continue_button, continue_label)],
+        t("common.generating", "Generating…", "生成中…"),
+        busy_hint,
     )
+    runs = (
+        ([run_button.click, prompt.submit], run, []),
+        ([regenerate_button.click], regenerate, []),
+        ([continue_button.click], go_on, [candidates[0]]),
+    )
+    stopper.attach([trigger for triggers, _, _ in runs for trigger in triggers], stop_button)
+    for triggers, handler, extra in runs:
+        busy.wire(
+            triggers,
+            lambda triggers=triggers, handler=handler, extra=extra: gr.on(
+                triggers, handler, inputs + extra, outputs, **text_queue(), api_visibility="private"
+            ),
+        )
     if compare is not None:
         compare_view.create_view(compare, stopper, inputs)
 

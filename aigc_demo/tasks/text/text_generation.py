@@ -126,17 +126,22 @@ class TextUpdate:
     stand_in_for: str = ""  # the model asked for, when a packaged real model answered instead (no Hub)
 
 
-def build_inputs(lm: LoadedModel, prompt: str, system_prompt: str = "") -> dict:
-    """Token ids for `prompt`: through the chat template for instruct models, as plain text for base models."""
+def build_inputs(lm: LoadedModel, prompt: str, system_prompt: str = "", continue_from: str = "") -> dict:
+    """Token ids for `prompt`: through the chat template for instruct models, as plain text for base models.
+
+    `continue_from`: an answer to go on with. A chat model gets it as its own unfinished reply; a base model reads it
+    as the text after the prompt.
+    """
     tok = lm.tokenizer
     if lm.spec.kind == "instruct" and tok.chat_template:
         messages = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
             {"role": "user", "content": prompt}
         ]
-        return dict(
-            tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        )
-    return dict(tok(prompt, return_tensors="pt"))
+        if continue_from:
+            messages.append({"role": "assistant", "content": continue_from})
+        template = {"continue_final_message": True} if continue_from else {"add_generation_prompt": True}
+        return dict(tok.apply_chat_template(messages, return_tensors="pt", return_dict=True, **template))
+    return dict(tok(prompt + continue_from, return_tensors="pt"))
 
 
 def count_prompt_tokens(lm: LoadedModel, prompt: str, system_prompt: str = "") -> int:
@@ -179,8 +184,12 @@ def generate(
     params: GenerationParams,
     seed: int = 0,
     system_prompt: str = "",
+    continue_from: str = "",
 ) -> Iterator[TextUpdate]:
-    """Stream the candidates for `prompt` from catalogue model `model`; the last update carries the stats."""
+    """Stream the candidates for `prompt` from catalogue model `model`; every update carries the stats so far.
+
+    `continue_from`: text an earlier run wrote for this prompt; the candidates are then what comes after it.
+    """
     prompt = check_text("prompt", prompt, max_chars=settings.MAX_PROMPT_CHARS)
     system_prompt = check_text("system_prompt", system_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True)
     check_prompt(f"{system_prompt}\n{prompt}", "text")  # safe mode: refused before any model loads
@@ -190,14 +199,19 @@ def generate(
     params = params.validated()
     seed = resolve_seed(seed)
     if spec.is_served:
-        yield from _generate_served(spec, prompt, system_prompt, params, seed)
+        if continue_from and spec.kind == "instruct":
+            raise UserError(
+                f"Continue works with the models that run here; {model} is served by an engine: use Generate.",
+                f"“续写”只适用于在本机运行的模型；{model} 由推理服务提供：请用“生成”。",
+            )
+        yield from _generate_served(spec, prompt + continue_from, system_prompt, params, seed)
         return
     import torch
 
     key = manager.answering(model, "text-generation")
     about = dict(seed=seed, model=key, stand_in_for=model if key != model else "")
     with manager.use(key) as lm:
-        inputs, warnings = _trim(lm, build_inputs(lm, prompt, system_prompt), params.max_new_tokens)
+        inputs, warnings = _trim(lm, build_inputs(lm, prompt, system_prompt, continue_from), params.max_new_tokens)
         inputs = {k: v.to(lm.device) for k, v in inputs.items()}
         kwargs = params.generate_kwargs()
         warnings += _greedy_note(params)
@@ -208,23 +222,26 @@ def generate(
         first_token_at = 0.0
         texts: list[str] = [""] * kwargs["num_return_sequences"]
         rows: list[list[int]] = []
+        about |= dict(is_twin=lm.is_twin, warnings=warnings, prompt_tokens=int(inputs["input_ids"].shape[1]))
+
+        def so_far() -> dict:  # the stats of what is written: a stopped run still shows them
+            elapsed, new_tokens = time.perf_counter() - start, sum(len(r) for r in rows)
+            return dict(
+                new_tokens=new_tokens,
+                tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
+                time_to_first_token=first_token_at,
+            )
+
         for rows in stream_generate(lm.model, inputs, **kwargs):
             if not first_token_at:
                 first_token_at = time.perf_counter() - start
             texts = [lm.tokenizer.decode(r, skip_special_tokens=True) for r in rows]
-            yield TextUpdate(texts, is_twin=lm.is_twin, warnings=warnings, **about)
-        elapsed = time.perf_counter() - start
-        new_tokens = sum(len(r) for r in rows)
+            yield TextUpdate(texts, **about, **so_far())
         yield TextUpdate(
             texts,
             done=True,
-            is_twin=lm.is_twin,
             **about,
-            warnings=warnings,
-            new_tokens=new_tokens,
-            tokens_per_second=new_tokens / elapsed if elapsed > 0 else 0.0,
-            time_to_first_token=first_token_at,
-            prompt_tokens=int(inputs["input_ids"].shape[1]),
+            **so_far(),
             evaluation=score_candidates(texts, lm),  # after the run, with the model that wrote them
         )
 
@@ -265,7 +282,16 @@ def _generate_served(
                 ),
             ]
             told = True
-        yield TextUpdate(texts, seed=seed, warnings=warnings)
+        elapsed, made = time.perf_counter() - start, sum(state.completion_tokens) or state.chunks
+        yield TextUpdate(
+            texts,
+            seed=seed,
+            warnings=warnings,
+            new_tokens=made,
+            tokens_per_second=made / elapsed if elapsed > 0 else 0.0,
+            time_to_first_token=first_token_at,
+            prompt_tokens=state.prompt_tokens,
+        )
     elapsed = time.perf_counter() - start
     new_tokens = (sum(state.completion_tokens) or state.chunks) if state else 0
     yield TextUpdate(
