@@ -19,6 +19,7 @@ from aigc_demo.tasks.poetry import poetry
 from aigc_demo.tasks.text import compare, text_generation
 from aigc_demo.ui import (
     about,
+    common,
     compare_view,
     evaluation_api,
     first_visit,
@@ -49,6 +50,7 @@ def build_demo(manager: ModelManager) -> gr.Blocks:
     generate = bind_text_generation(manager)
     compare_text = zerogpu.bind(compare.compare, manager, lambda a: 2 * zerogpu.text_seconds(a), zerogpu.runs_locally)
     first_visit.watch(manager)
+    common.offer_models_for(manager.planned_device())  # no GPU-only model in the dropdowns on a CPU
     first_visit.log_mode()
     write_poem_stream = zerogpu.bind(poetry.write_poem_stream, manager, zerogpu.poem_seconds)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
