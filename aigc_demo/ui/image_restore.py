@@ -49,8 +49,13 @@ def attach(bar: RestoreBar, gallery: gr.Gallery, controls: list, safety_note: gr
     """Wire the gallery's select and the bar's Undo to `controls` (the components of CONTROLS, in that order)."""
     hidden = gr.update(visible=False)
 
-    def restore(history, *current, evt: gr.SelectData, request: gr.Request = None):
+    # Named one by one: gradio finds the SelectData argument by its annotation, which it cannot after a *args.
+    def restore(
+        history, prompt, english, negative, model, steps, cfg, w, h, aspect, seed, randomize, sched,
+        evt: gr.SelectData, request: gr.Request = None,
+    ):  # fmt: skip
         """Every setting of the clicked image, read back from the PNG's own metadata; the old ones kept for Undo."""
+        current = (prompt, english, negative, model, steps, cfg, w, h, aspect, seed, randomize, sched)
         with user_errors(request) as lang:
             values = restore_values(history[evt.index][0], lang) if history and evt.index is not None else None
             if values is None:
