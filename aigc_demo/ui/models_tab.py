@@ -83,6 +83,7 @@ def create_tab(
         value=models_table.table_value("en", None, settings.MODELS),
         interactive=False,
         wrap=True,
+        column_widths=["15%", "14%", "16%", "21%", "16%", "18%"],  # six columns that wrap fit the tab's width
         elem_id="models-table",
         elem_classes=["models-table"],
     )
