@@ -109,6 +109,23 @@ def cached_snapshot(spec: ModelSpec) -> Path | None:
     return path if any(path.rglob("*.safetensors")) else None
 
 
+def files_state(spec: ModelSpec, mode: str | None = None) -> str:
+    """Where `spec`'s files stand here, without the network: "served" (an engine holds them), "packaged" (installed
+    from a registry package), "cached" (real weights in the Hub cache), "twin" (only its offline twin is built, or
+    AIGC_MODELS=tiny and the twin is built) or "none" (fetched or built on first use)."""
+    mode = mode or settings.MODELS
+    if spec.is_served:
+        return "served"
+    built = (twins.twin_dir(spec) / twins.MARKER).exists()
+    if mode == "tiny":
+        return "twin" if built else "none"
+    if spec.key in packaged.PACKAGES and packaged.installed(spec):
+        return "packaged"
+    if spec.key not in packaged.PACKAGES and cached_snapshot(spec) is not None:
+        return "cached"
+    return "twin" if built else "none"
+
+
 def hub_unreachable_message() -> str:
     """The one sentence `download` says when there is no Hub to download from."""
     import huggingface_hub.constants as hfc

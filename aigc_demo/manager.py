@@ -14,6 +14,8 @@ import contextlib
 import gc
 import logging
 import os
+import platform
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -169,6 +171,21 @@ class ModelManager:
     def device(self) -> str:
         self._settle()
         return self._device
+
+    def planned_device(self) -> str:
+        """The device models will run on, known without importing torch (start-up avoids it): the one given or
+        already chosen, else AIGC_DEVICE, else a guess from the hardware that the first model use settles."""
+        if self._device:
+            return self._device
+        if settings.DEVICE != "auto":
+            return settings.DEVICE
+        if os.getenv("SPACES_ZERO_GPU", "").lower() in {"1", "t", "true"}:
+            return "cuda"
+        if os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/kfd"):  # NVIDIA or ROCm driver
+            return "cuda"
+        if sys.platform == "darwin" and platform.machine() == "arm64":
+            return "mps"
+        return "cpu"
 
     @property
     def dtype(self) -> Any:

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .test_browser import SHOTS, assert_no_error_badges, browser, prose  # noqa: F401 - `browser` is a fixture
+from .test_browser import SHOTS, assert_no_error_badges, browser, prose, shot  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +90,9 @@ def test_an_empty_prompt_is_a_warning_and_the_outputs_stay(visitor):
     before = output.input_value()
     page.locator("#text-prompt textarea").fill("")
     page.locator("#text-run").click()
-    expect(page.locator(TOAST).filter(has_text=words(zh, "it is empty", "当前为空"))).not_to_have_count(0, timeout=LONG)
+    expect(page.locator(TOAST).filter(has_text=words(zh, "it is empty", "当前为空"))).not_to_have_count(
+        0, timeout=LONG
+    )
     assert_no_error_badges(page)
     assert output.input_value() == before  # what the visitor had stays on screen
 
@@ -257,3 +259,37 @@ def test_poetry_and_news_buttons_say_they_are_busy(english, app_client):
     expect(summarize).to_have_text("Summarize", timeout=LONG)
     expect(summarize).to_be_enabled()
     assert_no_error_badges(page)
+def test_image_examples_info_line_restore_with_undo_and_the_models_table(visitor):
+    """Image tab: an example fills the prompt, a run ends with the info line, a gallery click says what it restored
+    and Undo brings back what the visitor had typed; the Models tab lists the catalogue under headers in their language.
+    """
+    from playwright.sync_api import expect
+
+    page, zh = visitor
+    page.get_by_role("tab", name=words(zh, "Image", "文生图")).first.click()
+    prompt = page.locator("#image-prompt textarea")
+    page.get_by_text("Lighthouse (watercolor)").first.click()
+    expect(prompt).to_have_value(re.compile("^A lighthouse on a cliff"))
+    page.get_by_text("熊猫（水墨）").first.click()  # a Chinese example offers the translation step
+    expect(prompt).to_have_value("熊猫在竹林里吃竹子，水墨画")
+    expect(page.locator("#image-translate-run")).to_be_visible()
+    page.get_by_text("Lighthouse (watercolor)").first.click()
+    page.locator("#image-run").click()
+    info = prose(page, "image-info")
+    expect(info).to_contain_text(words(zh, "Model sd-turbo · seed", "模型 sd-turbo · 种子"), timeout=LONG)
+    prompt.fill("my own words")
+    page.locator("#image-output img").first.click()
+    expect(prompt).to_have_value(re.compile("^A lighthouse on a cliff"))
+    note = prose(page, "image-restored-note")
+    expect(note).to_contain_text(words(zh, "Restored this image's settings", "已恢复这张图片的设置"))
+    shot(page, f"image-restored-{'zh' if zh else 'en'}")
+    page.locator("#image-undo").click()
+    expect(prompt).to_have_value("my own words")
+    expect(page.locator("#image-undo")).to_be_hidden()
+    assert_no_error_badges(page)
+    page.get_by_role("tab", name=words(zh, "Models", "模型")).first.click()
+    table = page.locator("#models-table")
+    expect(table).to_contain_text(words(zh, "Used in", "用于"), timeout=LONG)
+    expect(table).to_contain_text("sdxl-turbo")
+    expect(table).to_contain_text(words(zh, "offline stand-in only", "仅有离线替身"))
+    shot(page, f"models-{'zh' if zh else 'en'}")

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 
 from aigc_demo import registry, settings
 from aigc_demo.manager import ModelManager
-from aigc_demo.ui import about, first_visit, language_switch, limits, models_tab
+from aigc_demo.ui import about, common, first_visit, language_switch, limits, models_tab
 from aigc_demo.ui.i18n import build_i18n, t
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
     record's task callables are bound to `manager` (and to ZeroGPU) once, in registry.bind_all."""
     records = registry.TASKS if records is None else records
     first_visit.watch(manager)
+    common.offer_models_for(manager.planned_device())  # no GPU-only model in the dropdowns on a CPU
     first_visit.log_mode()
     bound = {record.key: registry.bind_all(record, manager) for record in records}
     # delete_cache: gradio's cached files (images shown, anything a client managed to send) go after an hour.

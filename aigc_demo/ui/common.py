@@ -100,8 +100,27 @@ def ai_label(lang: str, model: str, extra: str = "") -> str:
     return f"{label} · {extra}" if extra else label
 
 
+_device = ""  # where the models run (offer_models_for); "" until build_demo says: every model is offered
+
+
+def offer_models_for(device: str) -> None:
+    """Dropdowns built after this offer GPU-only models only when `device` is not the CPU (the API still takes them:
+    the manager refuses them on a CPU with a sentence that says why)."""
+    global _device
+    _device = device
+
+
+def runs_on_cpu() -> bool:
+    return _device == "cpu"
+
+
+def offered(specs) -> list:
+    """The catalogue entries a dropdown offers here: no GPU-only model on a CPU."""
+    return [s for s in specs if not (s.gpu_only and runs_on_cpu())]
+
+
 def model_choices(specs) -> list[tuple[str, str]]:
-    return [(_choice_label(s), s.key) for s in specs]
+    return [(_choice_label(s), s.key) for s in offered(specs)]
 
 
 def _choice_label(s) -> str:
@@ -134,7 +153,7 @@ LICENCES = {
 def licence_info(specs) -> object:
     """The line under a model dropdown: each model's licence, grouped, in the browser's language."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for spec in specs:
+    for spec in offered(specs):
         groups.setdefault(LICENCES.get(spec.license, (spec.license, spec.license)), []).append(spec.key)
     en = "Licences: " + "; ".join(f"{', '.join(keys)}: {text[0]}" for text, keys in groups.items())
     zh = "许可证：" + "；".join(f"{'、'.join(keys)}：{text[1]}" for text, keys in groups.items())

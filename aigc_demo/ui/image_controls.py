@@ -11,7 +11,7 @@ from aigc_demo.catalog import ModelSpec, get_spec, models_for
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.image.metadata import SAMPLER_NAMES, read_recipe
 from aigc_demo.tasks.image.text_to_image import ImageUpdate, has_safety_checker, max_steps, scheduler_choices
-from aigc_demo.ui.common import ai_label, tr
+from aigc_demo.ui.common import ai_label, offered, tr
 
 ASPECT_RATIOS = {
     "1:1": (1, 1),
@@ -125,11 +125,26 @@ def _restorable(recipe: dict) -> bool:
     return numbers_ok and texts_ok and known and recipe["width"] > 0 and recipe["height"] > 0
 
 
+CONTROLS = (  # the settings a gallery click restores and Undo puts back, in the order of the tab's controls
+    "prompt",
+    "english_prompt",
+    "negative_prompt",
+    "model",
+    "num_inference_steps",
+    "guidance_scale",
+    "width",
+    "height",
+    "aspect",
+    "seed",
+    "randomize",
+    "scheduler",
+)
+
+
 def restore_values(path: str, lang: str) -> tuple | None:
     """The controls' values that remake the PNG at `path`, read from its own metadata; None if it has none.
 
-    Order: prompt, English prompt, negative prompt, model, steps, guidance, width, height, shape, seed, randomize,
-    scheduler, safety note. Randomize goes off, so that Generate draws the same image again.
+    Order: CONTROLS, then the safety note. Randomize goes off, so that Generate draws the same image again.
     """
     recipe = read_recipe(path)
     if recipe is None:
@@ -140,19 +155,23 @@ def restore_values(path: str, lang: str) -> tuple | None:
             "这张图片保存的参数不完整或已被改动，无法恢复。",
         )
     spec = get_spec(recipe["model"])
+    if not offered([spec]):  # a GPU-only model on a CPU: the dropdown does not offer it
+        raise UserError(
+            f"This image was made with {spec.key}, which needs a GPU; this app runs on a CPU, so its settings are "
+            "not restored.",
+            f"这张图片由 {spec.key} 生成，该模型需要 GPU；本应用运行在 CPU 上，因此不恢复其设置。",
+        )
     w, h = recipe["width"], recipe["height"]
-    return (
-        recipe["prompt"],
-        "",
-        recipe["negative_prompt"],
-        spec.key,
-        gr.update(maximum=max_steps(spec), value=recipe["num_inference_steps"]),
-        recipe["guidance_scale"],
-        w,
-        h,
-        ratio_of(w, h, base_size(spec)),
-        recipe["seed"],
-        False,
-        gr.update(**scheduler_options(spec, recipe["scheduler"])),
-        safety_text(lang, spec),
-    )
+    values = {**recipe, "english_prompt": "", "aspect": ratio_of(w, h, base_size(spec)), "randomize": False}
+    return control_values(values, lang)
+
+
+def control_values(values: dict, lang: str) -> tuple:
+    """The CONTROLS' values (and the safety note) that show `values`, with the step and scheduler choices of its
+    model."""
+    spec = get_spec(values["model"])
+    out = {k: values[k] for k in CONTROLS}
+    out["model"] = spec.key
+    out["num_inference_steps"] = gr.update(maximum=max_steps(spec), value=values["num_inference_steps"])
+    out["scheduler"] = gr.update(**scheduler_options(spec, values["scheduler"]))
+    return (*out.values(), safety_text(lang, spec))

@@ -8,25 +8,20 @@ from aigc_demo import settings
 from aigc_demo.catalog import CATALOG
 from aigc_demo.errors import UserError
 from aigc_demo.packaged import PACKAGES, installed
+from aigc_demo.ui import models_table
 from aigc_demo.ui.common import tr, user_errors, user_lang
 from aigc_demo.ui.i18n import t
-
-COLUMNS = ["key", "repo_id", "source", "twin", "license", "device", "dtype", "memory", "loaded_at", "last_used", "in_use"]
-
-
-def status_rows(status: dict) -> list[list]:
-    return [[m[c] for c in COLUMNS] for m in status["loaded"]]
 
 
 def summary(status: dict, lang: str = "en", health: list | None = None) -> str:
     """The tab's first lines: what is loaded against the budget, then each serving engine by name (never its
     address: that is the operator's business) with its health when `health` (EngineHealth per engine) is given."""
     n, used, budget = len(status["loaded"]), status["used"], status["budget"]
-    where = f"`{status['device']}` · dtype `{status['dtype']}` · models: `{status['mode']}`"
+    device, dtype, mode = status["device"], status["dtype"], models_table.mode_text(lang, status["mode"])
     line = tr(
         lang,
-        f"**{n}** loaded · {used} of {budget} budget · device {where}",
-        f"已加载 **{n}** 个 · 已用 {used}，预算 {budget} · 设备 {where}",
+        f"**{n}** loaded · {used} of {budget} budget · device `{device}` · dtype `{dtype}` · models: {mode}",
+        f"已加载 **{n}** 个 · 已用 {used}，预算 {budget} · 设备 `{device}` · 数据类型 `{dtype}` · 模型：{mode}",
     )
     by_key = {h.key: h for h in health or []}
     for s in CATALOG.values():
@@ -76,46 +71,69 @@ def engine_health() -> list:
 def create_tab(
     get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]
 ) -> gr.Timer:
-    """The tab's components and events; returns its refresh timer, off until the tab is opened (see follow_tabs)."""
-    overview = gr.Markdown("", elem_id="models-summary")
-    table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, elem_id="models-table")
-    with gr.Row():
-        loadable = [k for k, s in CATALOG.items() if not s.is_served]
-        key = gr.Dropdown(loadable, label=t("models.key", "Model", "模型"), value=None)
-        unload_button = gr.Button(t("models.unload", "Unload", "卸载"), visible=settings.ALLOW_UNLOAD)
-        unload_all_button = gr.Button(
-            t("models.unload_all", "Unload all", "全部卸载"), variant="stop", visible=settings.ALLOW_UNLOAD
-        )
-        refresh = gr.Button(t("models.refresh", "Refresh", "刷新"))
+    """The tab's components and events; returns its refresh timer, off until the tab is opened (see follow_tabs).
 
-    def show(request: gr.Request = None):
-        s = get_status()
-        return summary(s, user_lang(request), engine_health()), status_rows(s)
+    The catalogue table is there from the start (it needs no model library); opening the tab fills in what is loaded
+    at once, then every 5 s."""
+    overview = gr.Markdown(
+        t("models.summary.ph", "Open this tab to see what is loaded.", "打开此标签页即可查看已加载的模型。"),
+        elem_id="models-summary",
+    )
+    table = gr.Dataframe(
+        value=models_table.table_value("en", None, settings.MODELS),
+        interactive=False,
+        wrap=True,
+        column_widths=["15%", "14%", "16%", "21%", "16%", "18%"],  # six columns that wrap fit the tab's width
+        elem_id="models-table",
+        elem_classes=["models-table"],
+    )
+    with gr.Row(visible=settings.ALLOW_UNLOAD):  # unloading is the operator's (AIGC_ALLOW_UNLOAD)
+        key = gr.Dropdown(
+            [], label=t("models.key", "Loaded model", "已加载的模型"), value=None, elem_id="models-unload-key"
+        )
+        unload_button = gr.Button(t("models.unload", "Unload", "卸载"), elem_id="models-unload")
+        unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
+    refresh = gr.Button(t("models.refresh", "Refresh", "刷新"), size="sm")
+
+    def show(chosen: str | None = None, request: gr.Request = None):
+        """Summary, table and the unload choices (only what is loaded, keeping the visitor's pick while it is)."""
+        lang, s = user_lang(request), get_status()
+        loaded = [m["key"] for m in s["loaded"]]
+        return (
+            summary(s, lang, engine_health()),
+            models_table.table_value(lang, s, s["mode"]),
+            gr.update(choices=loaded, value=chosen if chosen in loaded else None),
+        )
 
     def do_unload(k, request: gr.Request = None):
         with user_errors(request):
             _check_unload_allowed()
             if k:
                 unload(k)
-            return show(request)
+            return show(None, request)
 
     def do_unload_all(request: gr.Request = None):
         with user_errors(request):
             _check_unload_allowed()
             unload_all()
-            return show(request)
+            return show(None, request)
 
-    refresh.click(show, None, [overview, table], queue=False, api_visibility="private")
-    unload_button.click(do_unload, key, [overview, table], api_visibility="private")
-    unload_all_button.click(do_unload_all, None, [overview, table], api_visibility="private")
+    outputs = [overview, table, key]
+    refresh.click(show, key, outputs, queue=False, api_visibility="private")
+    unload_button.click(do_unload, key, outputs, api_visibility="private")
+    unload_all_button.click(do_unload_all, None, outputs, api_visibility="private")
     timer = gr.Timer(5, active=False)
-    timer.tick(show, None, [overview, table], queue=False, api_visibility="private", show_progress="hidden")
+    timer.tick(show, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
+    # What follow_tabs runs when the tab opens, so that it is filled in at once, not at the first tick 5 s later.
+    timer.on_open = (show, key, outputs)  # type: ignore[attr-defined]
     return timer
 
 
 def follow_tabs(timer: gr.Timer, models: gr.Tab, others: list[gr.Tab]) -> None:
     """The timer ticks only while the Models tab is open: an open page elsewhere would poll every 5 s forever."""
     models.select(lambda: gr.Timer(active=True), None, timer, queue=False, api_visibility="private")
+    fill, key, outputs = timer.on_open  # type: ignore[attr-defined]
+    models.select(fill, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
     for tab in others:
         tab.select(lambda: gr.Timer(active=False), None, timer, queue=False, api_visibility="private")
 

@@ -16,7 +16,7 @@ from aigc_demo.catalog import default_model, get_spec, models_for
 from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.image.prompt_translation import Translation, looks_non_english
 from aigc_demo.tasks.image.text_to_image import ImageRequest, ImageUpdate, max_steps
-from aigc_demo.ui import first_visit
+from aigc_demo.ui import first_visit, image_guide, image_restore
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.evaluation_view import clip_line, ranked_gallery
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
@@ -27,7 +27,6 @@ from aigc_demo.ui.image_controls import (
     base_size,
     model_updates,
     ratio_of,
-    restore_values,
     safety_text,
     scheduler_options,
     size_for,
@@ -166,6 +165,13 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子")
                     )
                     reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
+            gr.Examples(
+                image_guide.EXAMPLES,
+                inputs=[prompt],
+                label=t("common.examples", "Examples", "示例"),
+                example_labels=image_guide.EXAMPLE_LABELS,
+                cache_examples=False,
+            )
         with gr.Column(scale=6):
             preview = gr.Image(  # the live preview while drawing, then the finished image (a PNG with metadata)
                 label=t(
@@ -178,6 +184,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                 placeholder=t("image.preview.ph", "Your image appears here", "图片将显示在这里"),
                 elem_id="image-preview",
             )
+            info = gr.Markdown("", elem_id="image-info")
             status = gr.Markdown("", elem_id="image-status")
             notice = gr.Markdown("", elem_id="image-notice")
             gallery = gr.Gallery(
@@ -195,6 +202,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                 buttons=["download", "download_all", "fullscreen"],
                 elem_id="image-output",
             )
+            restore_bar = image_restore.create_bar()
     last_seed = gr.State(None)
 
     def on_prompt(text: str, request: gr.Request = None):
@@ -296,18 +304,15 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
             history = list(history or [])[:HISTORY_SIZE]
             # Every yield carries full values, never gr.skip()/gr.update: a prop update makes gradio build a
             # per-session copy of the component, which caches its files wherever GRADIO_TEMP_DIR points by then.
-            shown = (None, history, "", "", seed_used, seed_used)  # nothing drawn yet
+            shown = (None, "", history, "", "", seed_used, seed_used)  # nothing drawn yet
             was_loaded = first_visit.is_loaded(key)
             yield shown  # a run that ends before its first update clears every output, the gallery too
             first_visit.check_prompt(used_prompt)
-            yield (
-                None,
-                history,
-                first_visit.loading_line(lang, key, "Starting…", "正在开始……"),
-                "",
-                seed_used,
-                seed_used,
-            )
+            c = req.validated()  # the numbers as the task will use them (a mistake ends the run calmly, here)
+            size = (c.width, c.height, c.num_inference_steps, c.num_images)
+            expected = image_guide.expected_line(lang, c.model, *size)
+            starting = first_visit.loading_line(lang, key, "Starting…", "正在开始……")
+            yield None, "", history, "  \n".join(filter(None, [starting, expected])), "", seed_used, seed_used
             # The image and the gallery offer signed PNGs named by prompt and seed.
             with stopper.run(request) as current, SignedFiles() as files:
                 for u in current.follow(generate_images(req)):
@@ -320,10 +325,14 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                     picture = u.preview  # None for latent spaces without a cheap preview (not SD/SDXL)
                     if u.preview is None and u.images:  # a finished image (the best, or the newest): its signed file
                         picture = signed[0]
+                    line = status_text(lang, key, u) + ("  \n" + expected if expected and not u.done else "")
                     shown = (
                         picture,
+                        image_guide.info_line(lang, c.model, u.seed, *size[:3], u.scheduler, u.seconds)
+                        if u.done
+                        else "",
                         (finished + history)[:HISTORY_SIZE],
-                        status_text(lang, key, u)
+                        line
                         + ("  \n" + clip_line(lang, u.clip) if u.clip else "")
                         + (first_visit.load_note(lang, key, was_loaded) if u.done else ""),
                         twin_notice(lang, u.is_twin),
@@ -331,8 +340,10 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
                         u.seed,
                     )
                     yield shown
+                    if u.done and not current.stopped:
+                        image_guide.record(c.model, *size, u.seconds)
                 if current.stopped:  # finished images are already in the gallery; the preview shows the last step
-                    yield *shown[:2], stopped_note(lang), *shown[3:]
+                    yield *shown[:3], stopped_note(lang), *shown[4:]
 
     inputs = [
         prompt,
@@ -349,7 +360,7 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         scheduler,
         gallery,
     ]
-    outputs = [preview, gallery, status, notice, seed, last_seed]
+    outputs = [preview, info, gallery, status, notice, seed, last_seed]
     triggers = [run_button.click, prompt.submit]
     stopper.attach(triggers, stop_button)
     gr.on(
@@ -362,30 +373,5 @@ def create_tab(generate_images: GenerateImagesFn, translate: TranslateFn | None 
         show_progress_on=[gallery],
     )
 
-    def restore(history, evt: gr.SelectData, request: gr.Request = None):
-        """Every setting of the clicked image, read back from the PNG's own metadata."""
-        with user_errors(request) as lang:
-            values = restore_values(history[evt.index][0], lang) if history and evt.index is not None else None
-            return values or (gr.skip(),) * 13
-
-    gallery.select(
-        restore,
-        gallery,
-        [
-            prompt,
-            english_prompt,
-            negative_prompt,
-            model,
-            steps,
-            guidance,
-            width,
-            height,
-            aspect,
-            seed,
-            randomize,
-            scheduler,
-            safety_note,
-        ],
-        queue=False,
-        api_visibility="private",
-    )
+    controls = [prompt, english_prompt, negative_prompt, model, steps, guidance, width, height, aspect, seed]
+    image_restore.attach(restore_bar, gallery, [*controls, randomize, scheduler], safety_note)

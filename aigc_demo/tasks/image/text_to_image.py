@@ -119,6 +119,7 @@ class ImageUpdate:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (English, Chinese)
     seconds: float = 0.0
     clip: ImageScores | None = None  # the final update's prompt-image alignment; None for hidden images' scores
+    scheduler: str = ""  # the scheduler class that drew it
 
 
 def max_steps(spec: ModelSpec) -> int:
@@ -369,7 +370,9 @@ def generate_images(
         flags: list[bool] = []  # hidden by safe mode, per image
         hidden = 0
         per_image = req.num_inference_steps
-        base = dict(seed=req.seed, is_twin=lm.is_twin, safety=safety, warnings=_warnings(req, spec))
+        base = dict(
+            seed=req.seed, is_twin=lm.is_twin, safety=safety, warnings=_warnings(req, spec), scheduler=scheduler
+        )
         with worker:
             while True:
                 try:
