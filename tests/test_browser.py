@@ -197,9 +197,15 @@ def test_text_ab_compare(page):
     from playwright.sync_api import expect
 
     page.get_by_role("tab", name="Text").first.click()
+    expect(page.locator("#text-run")).to_be_enabled()  # the last test's run has ended on the page too
+    expect(page.locator("#text-run")).to_have_text("Generate")
     page.locator("#text-prompt textarea").fill("The harbour at night")
     page.get_by_text("Compare two settings (A/B)").click()
-    page.locator("#ab-value textarea, #ab-value input").first.fill("1.6")
+    value = page.locator("#ab-value textarea, #ab-value input").first
+    # The accordion mounts its content when first opened, then gives it its starting value: typing before that
+    # landed was overwritten by it (about 1 run in 8 here), so wait for the starting value first.
+    expect(value).to_have_value("1.3")
+    value.fill("1.6")
     page.locator("#ab-run").click()
     expect(page.locator("#ab-b-metrics")).to_contain_text("perplexity", timeout=60_000)
     expect(page.locator("#ab-a-metrics")).to_contain_text("perplexity")

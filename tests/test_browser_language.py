@@ -37,8 +37,13 @@ def test_the_switch_changes_labels_and_server_text_and_is_remembered(
         page.goto(app_client.url)
         page.locator("#text-run").wait_for(timeout=LONG)
         expect(page.get_by_role("tab")).to_have_text(before, timeout=LONG)
+        page.locator("#text-prompt textarea").fill("what I typed")
         page.locator("#lang-switch").get_by_text(click, exact=True).click()
         expect(page.get_by_role("tab")).to_have_text(after)  # the titles of tabs not opened yet too
+        expect(page.locator("#text-prompt textarea")).to_have_value("what I typed")  # nothing typed is lost
+        page.get_by_role("tab").nth(1).click()  # opening another tab keeps every title in the chosen language
+        expect(page.get_by_role("tab")).to_have_text(after)
+        page.get_by_role("tab").nth(0).click()
         zh = after is ZH_TABS
         expect(page.locator("#text-run")).to_have_text("生成" if zh else "Generate")
         # what the server writes: a calm warning for an empty prompt, then a run's statistics

@@ -49,7 +49,7 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
             with gr.Tab(t("tab.models", *MODELS_TITLE), id="models") as models_tab_:
                 timer = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
         models_tab.follow_tabs(timer, models_tab_, [tab for tab, _, _ in titles])
-        language_switch.wire(demo, switch, [*titles, (models_tab_, *MODELS_TITLE)])
+        language_switch.wire(demo, switch, [*((en, zh) for _, en, zh in titles), MODELS_TITLE])
         for record in records:
             for api in record.apis:
                 registry.call(api, bound[record.key])
