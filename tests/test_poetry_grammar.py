@@ -37,6 +37,18 @@ def test_english_lines_have_a_word_budget_and_an_acrostic_letter_either_case():
     assert len(rules(poem_grammar(form, ""))["root"].split('"\\n"')) == 8  # free verse without one: 8 lines
 
 
+def test_english_words_are_letters_with_inner_apostrophes_and_hyphens_only():
+    """Gemma on llama-server once filled a line with "’’’’…" (the old rule allowed any run of them) until its
+    tokens ran out. These two rules have no literal spaces, so without the GBNF separators they read as regexes."""
+    g = rules(poem_grammar(get_form("english-free"), "SEA"))
+    word, rest = (re.compile(g[name].replace(" ", "")) for name in ("word", "word-rest"))
+    for good in ("sea", "don't", "O’er", "sea-bird", "jack-o-lantern"):
+        assert word.fullmatch(good), good
+    for bad in ("’’’", "'", "sea''", "-sea", "a" * 21):
+        assert not word.fullmatch(bad), bad
+    assert rest.fullmatch("") and rest.fullmatch("ea's") and not rest.fullmatch("’’’’")
+
+
 def test_a_rhyming_line_ends_in_one_of_its_rhyme_groups_characters():
     form = get_form("wuyan-lushi")
     lines = ["床前明月光，", "疑是地上霜。", "举头望明月，"]

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from aigc_demo.tasks.poetry.forms import Form
 
 CJK = r"[\u4e00-\u9fff]"  # one CJK unified ideograph
-WORD = r"[A-Za-z'’-]"  # English words: letters, apostrophes and hyphens
+# English words: letters, with an apostrophe or hyphen only between letters ("don't", "sea-bird"), and no longer than
+# real words. A looser [A-Za-z'’-]+ let Gemma on llama-server write "’’’’…" until its tokens ran out, one line long.
+LETTERS = "[A-Za-z]{1,20}"
+JOINED = f"(['’-] {LETTERS}){{0,3}}"
 FREE_VERSE_LINES = 8
 
 
@@ -50,7 +53,8 @@ def line_rule(form: Form, index: int, head: str = "", last: Sequence[str] = ()) 
 def _common(form: Form) -> list[str]:
     if form.language == "zh":
         return [f"cjk ::= {CJK}"]
-    return [f"word ::= {WORD}+", f"word-rest ::= {WORD}*", "sep ::= [,;:]", "end ::= [.!?]"]
+    rest = "[A-Za-z]{0,19}"  # after an acrostic's first letter
+    return [f"word ::= {LETTERS} {JOINED}", f"word-rest ::= {rest} {JOINED}", "sep ::= [,;:]", "end ::= [.!?]"]
 
 
 def poem_grammar(form: Form, acrostic: str = "", fixed_lines: list[str] | tuple[str, ...] = ()) -> str:
