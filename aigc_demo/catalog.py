@@ -262,7 +262,9 @@ _add(
         key="clip-vit-base-patch32",
         tasks=("image-scoring",),
         repo_id="openai/clip-vit-base-patch32",
-        revision="main",
+        # main (3d74acf9) ships pytorch_model.bin only, which the loader refuses (safetensors only): this is the commit
+        # of the repo's safetensors conversion (refs/pr/66), the one transformers itself falls back to.
+        revision="c237dc49a33fc61debc9276459120b7eac67e7ef",
         library="transformers",
         architecture="CLIPModel",
         tokenizer_class="CLIPTokenizer",
