@@ -114,10 +114,15 @@ def test_extractive_summaries_and_bad_calls_ask_for_no_gpu(manager, monkeypatch)
     assert asked == [zerogpu.clamp_seconds(zerogpu.summary_seconds({"article": article, "max_new_tokens": 16}))]
 
 
-def test_on_zerogpu_every_local_model_is_placed_at_start_up():
-    from aigc_demo import catalog
+def test_on_zerogpu_every_local_model_is_placed_at_start_up(monkeypatch):
+    from aigc_demo import catalog, settings
 
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", False)
     keys = zerogpu.startup_keys()
     assert {s.key for s in catalog.CATALOG.values() if s.gpu_only} <= set(keys)
-    assert set(catalog.default_model(task) for task in catalog.TASKS) - {"engine"} <= set(keys)
+    tasks = [task for task in catalog.TASKS if task != "image-safety"]
+    assert set(catalog.default_model(task) for task in tasks) - {"engine"} <= set(keys)
     assert not any(catalog.CATALOG[k].is_served for k in keys)
+    assert "sd-safety-checker" not in keys  # opt-in: 1.2 GB of GPU memory only when asked for
+    monkeypatch.setattr(settings, "SAFETY_CHECKER", True)
+    assert "sd-safety-checker" in zerogpu.startup_keys()
