@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aigc_demo.catalog import CATALOG, TASKS, ModelSpec
+from aigc_demo.catalog import CATALOG, TASKS, ModelSpec, opted_in
 
 
 def _select(names: list[str]) -> list[ModelSpec]:
     """Catalogue entries named by key or by task; none named means every CPU-friendly default."""
     if not names:
-        return [s for s in CATALOG.values() if not s.gpu_only and not s.is_served]
+        return [s for s in CATALOG.values() if not s.gpu_only and not s.is_served and opted_in(s)]
     chosen: dict[str, ModelSpec] = {}
     for name in names:
         if name in CATALOG:

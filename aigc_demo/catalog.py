@@ -346,6 +346,12 @@ if settings.TEXT_ENGINE_URL:
     _add(served_text_model(settings.TEXT_ENGINE_URL, settings.TEXT_ENGINE_MODEL))
 
 
+def opted_in(spec: ModelSpec) -> bool:
+    """False for the opt-in safety checker unless safe mode asks for it (AIGC_SAFETY_CHECKER): start-up placement,
+    `download`'s defaults and the preloaded defaults leave it out; every other entry is in."""
+    return "image-safety" not in spec.tasks or (settings.SAFE_MODE and settings.SAFETY_CHECKER)
+
+
 def get_spec(key: str) -> ModelSpec:
     """The catalogue entry for `key`, or a UserError listing what exists."""
     spec = CATALOG.get(key) if isinstance(key, str) else None  # a list or dict is not a key (and not hashable)

@@ -283,9 +283,8 @@ class ModelManager:
     @staticmethod
     def default_keys() -> list[str]:
         """The CPU-friendly default model of every task (a served one runs elsewhere: nothing to load)."""
-        tasks = [t for t in catalog.TASKS if t != "image-safety" or (settings.SAFE_MODE and settings.SAFETY_CHECKER)]
-        keys = (catalog.default_model(task) for task in tasks)
-        return list(dict.fromkeys(key for key in keys if not catalog.get_spec(key).is_served))
+        specs = (catalog.get_spec(catalog.default_model(task)) for task in catalog.TASKS)
+        return list(dict.fromkeys(s.key for s in specs if not s.is_served and catalog.opted_in(s)))
 
     def unload(self, key: str) -> bool:
         """Drop `key` and free its memory. False if it was not loaded; refuses while a request is using it."""

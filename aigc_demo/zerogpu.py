@@ -19,7 +19,7 @@ try:
 except ImportError:  # local runs and tests need not install it
     spaces = None
 
-from aigc_demo import catalog, settings
+from aigc_demo import catalog
 
 ON_ZEROGPU = os.getenv("SPACES_ZERO_GPU", "").lower() in {"1", "t", "true"}
 
@@ -40,12 +40,7 @@ def gpu(duration: int | Callable[..., int] = DEFAULT_DURATION_S) -> Callable[[Ca
 def startup_keys() -> list[str]:
     """The models to place on cuda at start-up on ZeroGPU: every catalogue model that runs here, GPU-only ones too;
     the opt-in safety checker only when it is asked for (AIGC_SAFETY_CHECKER with safe mode)."""
-    checker = settings.SAFE_MODE and settings.SAFETY_CHECKER
-    return [
-        spec.key
-        for spec in catalog.CATALOG.values()
-        if not spec.is_served and (checker or "image-safety" not in spec.tasks)
-    ]
+    return [spec.key for spec in catalog.CATALOG.values() if not spec.is_served and catalog.opted_in(spec)]
 
 
 # --- how long each task asks the GPU for (seconds; a callable of the task's own arguments) ----------------------

@@ -35,9 +35,9 @@ def app(tmp_path_factory):
 
     import aigc_demo.ui as ui
     from aigc_demo.manager import ModelManager
+    from aigc_demo.tasks.text import text_generation as owner  # the registry binds it from here at build time
 
     counted: list[tuple] = []
-    owner = ui if hasattr(ui, "count_tokens") else ui.text_generation  # where build_demo finds it
     real_count = owner.count_tokens
 
     def recording_count(manager, text, key, system):
@@ -202,8 +202,11 @@ def test_a_link_in_a_file_input_is_refused_not_downloaded(app):
         "url": "https://example.com/huge.bin",
         "meta": {"_type": "gradio.FileData"},
     }
+    inputs = app.demo.fns[fn_index].inputs  # the gallery, and the settings it restores over (for Undo)
+    data = [[{"image": link, "caption": None}] if isinstance(c, gr.Gallery) else c.value for c in inputs]
+    assert sum(isinstance(c, gr.Gallery) for c in inputs) == 1
     body = {
-        "data": [[{"image": link, "caption": None}]],
+        "data": data,
         "fn_index": fn_index,
         "session_hash": "link-test",
         "event_data": {"index": 0, "value": None},
