@@ -47,8 +47,8 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
                     registry.call(record.tab, bound[record.key])
                 titles.append((tab, record.title_en, record.title_zh))
             with gr.Tab(t("tab.models", *MODELS_TITLE), id="models") as models_tab_:
-                timer = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
-        models_tab.follow_tabs(timer, models_tab_, [tab for tab, _, _ in titles])
+                refresh = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
+        models_tab.follow_tabs(refresh, models_tab_, [tab for tab, _, _ in titles])
         language_switch.wire(demo, switch, [*((en, zh) for _, en, zh in titles), MODELS_TITLE])
         for record in records:
             for api in record.apis:

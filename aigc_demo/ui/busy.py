@@ -18,6 +18,7 @@ import gradio as gr
 from gradio.i18n import I18nData
 
 from aigc_demo.ui.common import tr, user_lang
+from aigc_demo.ui.stopping import session_of
 
 STALE_S = 3600.0  # a session still marked busy this long after its run started is taken to have gone away
 MAX_SESSIONS = 10_000  # busy sessions remembered at most; the oldest are forgotten first
@@ -53,16 +54,18 @@ class Busy:
 
     def is_busy(self, session: str) -> bool:
         with self._lock:
-            since = self._since.get(session)
-            return since is not None and time.monotonic() - since < STALE_S
+            return self._running(session, time.monotonic())
+
+    def _running(self, session: str, now: float) -> bool:  # under self._lock
+        since = self._since.get(session)
+        return since is not None and now - since < STALE_S
 
     def start(self, request: gr.Request = None):
         """A run is submitted: lock the buttons; when one is already going, say so and leave everything as it is."""
-        session = _session(request)
+        session = session_of(request)
         now = time.monotonic()
         with self._lock:
-            since = self._since.get(session)
-            if since is not None and now - since < STALE_S:
+            if self._running(session, now):
                 return self._answer(None, busy_hint(user_lang(request)))
             self._since.pop(session, None)
             self._since[session] = now  # dicts keep insertion order: the first is the oldest
@@ -73,7 +76,7 @@ class Busy:
     def finish(self, request: gr.Request = None):
         """The run ended (finished, stopped or failed): the buttons come back."""
         with self._lock:
-            self._since.pop(_session(request), None)
+            self._since.pop(session_of(request), None)
         return self._answer(False, "")
 
     def _answer(self, locked: bool | None, hint: str):
@@ -94,7 +97,3 @@ def busy_hint(lang: str) -> str:
         "⏳ Still working on your last request: wait for it to finish, or press Stop, then start again.",
         "⏳ 上一个请求还在进行中：请等它完成，或者先按“停止”，再重新开始。",
     )
-
-
-def _session(request: gr.Request | None) -> str:
-    return (getattr(request, "session_hash", None) or "") if request is not None else ""

@@ -1,6 +1,8 @@
 """The Models tab: what is loaded, where, how big, since when; unload buttons; and /model_status."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -68,10 +70,20 @@ def engine_health() -> list:
     return [check_health(s) for s in CATALOG.values() if s.is_served]
 
 
+@dataclass(frozen=True)
+class Refresh:
+    """How the tab refreshes: its timer (off until the tab is opened, see follow_tabs) and the event it runs."""
+
+    timer: gr.Timer
+    show: Callable
+    inputs: Any
+    outputs: list
+
+
 def create_tab(
     get_status: Callable[[], dict], unload: Callable[[str], bool], unload_all: Callable[[], list]
-) -> gr.Timer:
-    """The tab's components and events; returns its refresh timer, off until the tab is opened (see follow_tabs).
+) -> Refresh:
+    """The tab's components and events; returns how it refreshes (follow_tabs runs it while the tab is open).
 
     The catalogue table is there from the start (it needs no model library); opening the tab fills in what is loaded
     at once, then every 5 s."""
@@ -124,16 +136,16 @@ def create_tab(
     unload_all_button.click(do_unload_all, None, outputs, api_visibility="private")
     timer = gr.Timer(5, active=False)
     timer.tick(show, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
-    # What follow_tabs runs when the tab opens, so that it is filled in at once, not at the first tick 5 s later.
-    timer.on_open = (show, key, outputs)  # type: ignore[attr-defined]
-    return timer
+    return Refresh(timer, show, key, outputs)
 
 
-def follow_tabs(timer: gr.Timer, models: gr.Tab, others: list[gr.Tab]) -> None:
-    """The timer ticks only while the Models tab is open: an open page elsewhere would poll every 5 s forever."""
+def follow_tabs(refresh: Refresh, models: gr.Tab, others: list[gr.Tab]) -> None:
+    """The timer ticks only while the Models tab is open: an open page elsewhere would poll every 5 s forever. Opening
+    the tab also fills it in at once, not at the first tick 5 s later."""
+    timer = refresh.timer
     models.select(lambda: gr.Timer(active=True), None, timer, queue=False, api_visibility="private")
-    fill, key, outputs = timer.on_open  # type: ignore[attr-defined]
-    models.select(fill, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
+    quiet = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+    models.select(refresh.show, refresh.inputs, refresh.outputs, **quiet)
     for tab in others:
         tab.select(lambda: gr.Timer(active=False), None, timer, queue=False, api_visibility="private")
 

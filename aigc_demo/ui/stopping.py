@@ -146,13 +146,13 @@ class Stopper:
 
     def arm(self, request: gr.Request = None) -> None:
         """A run is being submitted: forget an earlier Stop that found nothing to stop."""
-        session = _session(request)
+        session = session_of(request)
         with self._lock:
             self._pending.pop(session, None)
 
     def stop(self, request: gr.Request = None) -> None:
         """Stop the session's runs; with none started yet, the one waiting in the queue stops when it starts."""
-        session = _session(request)
+        session = session_of(request)
         now = time.monotonic()
         with self._lock:
             runs = list(self._active.get(session, ()))
@@ -169,7 +169,7 @@ class Stopper:
     @contextlib.contextmanager
     def run(self, request: gr.Request | None) -> Iterator[Run]:
         """A run for the handler's duration, stopped already if Stop was pressed while it waited in the queue."""
-        session = _session(request)
+        session = session_of(request)
         current = Run()
         with self._lock:
             if self._pending.pop(session, None) is not None:
@@ -193,5 +193,5 @@ def stopped_note(lang: str, kept: bool = True) -> str:
     return tr(lang, "⏹ **Stopped.**", "⏹ **已停止。**")
 
 
-def _session(request: gr.Request | None) -> str:
+def session_of(request: gr.Request | None) -> str:
     return (getattr(request, "session_hash", None) or "") if request is not None else ""
