@@ -58,7 +58,7 @@ TASKS: list[TaskRecord] = [
         },
         tab=("aigc_demo.ui.text_generation_tab:create_tab", ("generate", "count_tokens", "compare")),
         apis=(
-            ("aigc_demo.ui.text_generation_tab:create_api", ("generate",)),
+            ("aigc_demo.ui.text_api:create_api", ("generate",)),
             ("aigc_demo.ui.compare_view:create_api", ("compare",)),
         ),
     ),

@@ -85,12 +85,12 @@ def in_process_spec():
 
 
 def one_visitor(manager, key: str, prompt: str, seed: int, tokens: int, gate, out: list) -> None:
-    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+    from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
     params = GenerationParams(max_new_tokens=tokens, temperature=0.7, top_k=40, repetition_penalty=1.1)
     start = time.perf_counter()
     with gate:  # the app's model slot for the in-process model; nothing for an engine
-        last = list(generate(manager, prompt, key, params, seed=seed))[-1]
+        last = list(generate(manager, TextRequest(prompt, key, params, seed=seed)))[-1]
     out.append((last.new_tokens, time.perf_counter() - start))
 
 

@@ -37,6 +37,8 @@ def test_the_switch_changes_labels_and_server_text_and_is_remembered(
         page.goto(app_client.url)
         page.locator("#text-run").wait_for(timeout=LONG)
         expect(page.get_by_role("tab")).to_have_text(before, timeout=LONG)
+        # the page's title follows the browser's language before any switch
+        expect(page).to_have_title("AIGC 生成式 AI 演示" if before is ZH_TABS else "AIGC Demo")
         page.locator("#text-prompt textarea").fill("what I typed")
         page.locator("#lang-switch").get_by_text(click, exact=True).click()
         expect(page.get_by_role("tab")).to_have_text(after)  # the titles of tabs not opened yet too
@@ -51,6 +53,10 @@ def test_the_switch_changes_labels_and_server_text_and_is_remembered(
         page.locator("#text-run").click()
         expected = "当前为空" if zh else "it is empty"
         expect(page.locator(".toast-body").filter(has_text=expected)).not_to_have_count(0, timeout=LONG)
+        # gradio titles a toast with its kind in English; the page says it in the chosen language
+        title = page.locator(".toast-body").filter(has_text=expected).first.locator(".toast-title")
+        said = title.evaluate("e => getComputedStyle(e, '::after').content")
+        assert ("提示" in said) if zh else (said in ("none", "normal") and "Warning" in title.inner_text()), said
         page.locator("#text-prompt textarea").fill("Hello")
         page.locator("#text-run").click()
         expect(prose(page, "text-stats")).to_contain_text("词元/秒" if zh else "tokens/s", timeout=LONG)

@@ -8,7 +8,7 @@ import pytest
 
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.text.compare import ab_parameters, compare
-from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
 
 def _differing(a: dict, b: dict) -> set[str]:
@@ -28,14 +28,14 @@ def test_b_differs_from_a_only_in_the_field_asked(field, value, expected):
 
 def test_a_run_of_both_sides_on_the_twin(manager):
     params = GenerationParams(max_new_tokens=10, temperature=0.7, num_candidates=2)
-    updates = list(compare(manager, "The sea is", "gpt2", params, 5, "temperature", "1.5"))
+    updates = list(compare(manager, TextRequest("The sea is", "gpt2", params, 5), "temperature", "1.5"))
     final = updates[-1]
     assert final.done and _differing(*final.parameters) == {"temperature"}
     a, b = final.results
     assert a.done and b.done and a.seed == b.seed == 5
     # Each side is exactly the plain run with its own settings: same prompt, same seed, nothing else changed.
     for side, result in zip(final.parameters, final.results, strict=True):
-        alone = list(generate(manager, "The sea is", "gpt2", GenerationParams(**_params(side)), 5))[-1]
+        alone = list(generate(manager, TextRequest("The sea is", "gpt2", GenerationParams(**_params(side)), 5)))[-1]
         assert result.texts == alone.texts
         assert result.evaluation["texts"][0]["perplexity"] == pytest.approx(alone.evaluation["texts"][0]["perplexity"])
     assert a.texts != b.texts  # temperature 0.7 vs 1.5 with the same seed samples differently
@@ -43,7 +43,7 @@ def test_a_run_of_both_sides_on_the_twin(manager):
 
 def test_comparing_two_models(manager):
     params = GenerationParams(max_new_tokens=6, temperature=0)
-    final = list(compare(manager, "Hello", "gpt2", params, 1, "model", "qwen2.5-0.5b-instruct"))[-1]
+    final = list(compare(manager, TextRequest("Hello", "gpt2", params, 1), "model", "qwen2.5-0.5b-instruct"))[-1]
     assert _differing(*final.parameters) == {"model"}
     assert final.results[1].evaluation["model"] == "qwen2.5-0.5b-instruct"
 

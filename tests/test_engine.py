@@ -14,7 +14,7 @@ import pytest
 from aigc_demo import catalog
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.common.engine import request_body
-from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
 from .processes import free_port, serving
 
@@ -50,7 +50,7 @@ def engine_threads() -> list[threading.Thread]:
 
 def test_a_served_model_streams_through_the_text_task(manager, served):
     params = GenerationParams(max_new_tokens=24, temperature=0.7)
-    updates = list(generate(manager, "Tell me about the sea.", served.key, params, seed=3))
+    updates = list(generate(manager, TextRequest("Tell me about the sea.", served.key, params, seed=3)))
     last = updates[-1]
     assert last.done and not any(u.done for u in updates[:-1])
     assert last.texts[0], "the engine's text arrived"
@@ -63,15 +63,15 @@ def test_a_served_model_streams_through_the_text_task(manager, served):
 
 def test_candidates_are_separate_requests_with_their_own_seeds(manager, served):
     params = GenerationParams(max_new_tokens=16, temperature=1.0, num_candidates=2)
-    last = list(generate(manager, "Once upon a time", served.key, params, seed=11))[-1]
+    last = list(generate(manager, TextRequest("Once upon a time", served.key, params, seed=11)))[-1]
     assert len(last.texts) == 2 and all(last.texts)
-    again = list(generate(manager, "Once upon a time", served.key, params, seed=11))[-1]
+    again = list(generate(manager, TextRequest("Once upon a time", served.key, params, seed=11)))[-1]
     assert again.texts == last.texts  # the same seeds give the same candidates
 
 
 def test_closing_the_stream_ends_every_request(manager, served):
     params = GenerationParams(max_new_tokens=1000, temperature=0.7, num_candidates=2)
-    updates = generate(manager, "Write a very long story.", served.key, params, seed=1)
+    updates = generate(manager, TextRequest("Write a very long story.", served.key, params, seed=1))
     first = next(updates)
     assert not first.done
     updates.close()
@@ -85,7 +85,7 @@ def test_an_engine_that_is_not_running_gets_one_clear_sentence(manager, monkeypa
     spec = catalog.served_text_model(f"http://127.0.0.1:{free_port()}/v1", "anything")
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     with pytest.raises(UserError) as caught:
-        list(generate(manager, "Hello", spec.key, GenerationParams(max_new_tokens=8)))
+        list(generate(manager, TextRequest("Hello", spec.key, GenerationParams(max_new_tokens=8))))
     assert "not reachable" in caught.value.message("en")
     assert "无法连接服务引擎" in caught.value.message("zh")
 
@@ -94,7 +94,7 @@ def test_an_engine_that_refuses_says_why(manager, served, monkeypatch):
     spec = catalog.served_text_model(served.endpoint, "no-such-model-here")
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
     with pytest.raises(UserError, match="refused the request|failed"):
-        list(generate(manager, "Hello", spec.key, GenerationParams(max_new_tokens=8)))
+        list(generate(manager, TextRequest("Hello", spec.key, GenerationParams(max_new_tokens=8))))
 
 
 def test_the_api_endpoint_streams_from_the_engine(app_client, served):
@@ -148,7 +148,7 @@ def test_on_zerogpu_a_served_model_asks_for_no_gpu(manager, served, monkeypatch)
     def fake_gpu(duration: int = 60):
         def wrap(fn):
             def on_gpu(*args, **kwargs):
-                wrapped.append(args[1])  # the model key
+                wrapped.append(args[0].model)  # the request's model key
                 return fn(*args, **kwargs)
 
             return on_gpu
@@ -159,8 +159,8 @@ def test_on_zerogpu_a_served_model_asks_for_no_gpu(manager, served, monkeypatch)
     monkeypatch.setattr(zerogpu, "gpu", fake_gpu)
     generate = bind_text_generation(manager)
     params = GenerationParams(max_new_tokens=4)
-    assert list(generate("Hello", served.key, params))[-1].done
-    assert list(generate("Hello", "gpt2", params))[-1].done
+    assert list(generate(TextRequest("Hello", served.key, params)))[-1].done
+    assert list(generate(TextRequest("Hello", "gpt2", params)))[-1].done
     assert wrapped == ["gpt2"]
 
 

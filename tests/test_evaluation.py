@@ -121,7 +121,9 @@ def test_evaluate_text_endpoint_is_the_same_function(app_client):
 def test_evaluate_text_endpoint_with_perplexity_and_bad_input(app_client):
     from gradio_client.exceptions import AppError
 
-    result = app_client.predict('["春眠不觉晓", "处处闻啼鸟"]', "zh", "qwen2.5-0.5b-instruct", api_name="/evaluate_text")
+    result = app_client.predict(
+        '["春眠不觉晓", "处处闻啼鸟"]', "zh", "qwen2.5-0.5b-instruct", api_name="/evaluate_text"
+    )
     assert result["model"] == "qwen2.5-0.5b-instruct"
     assert all(t["perplexity"] > 1 for t in result["texts"])
     with pytest.raises(AppError, match="'en' or 'zh'"):
@@ -154,10 +156,10 @@ def test_share_found_in_by_hand(text, source, language, expected):
 
 
 def test_a_finished_text_run_carries_its_metrics_with_the_writers_perplexity(manager):
-    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+    from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
     params = GenerationParams(max_new_tokens=12, temperature=1.0, num_candidates=3)
-    updates = list(generate(manager, "Once upon a time", "gpt2", params, seed=7))
+    updates = list(generate(manager, TextRequest("Once upon a time", "gpt2", params, seed=7)))
     assert all(u.evaluation is None for u in updates[:-1])  # streamed tokens are not measured
     final = updates[-1]
     plain = evaluate(final.texts, "en").as_dict()

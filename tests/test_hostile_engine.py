@@ -9,7 +9,7 @@ import pytest
 
 from aigc_demo import catalog, settings
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
 from .loopback import loopback_server, send
 
@@ -70,7 +70,7 @@ def engine():
 def run(manager, monkeypatch, base: str, route: str) -> list:
     spec = catalog.served_text_model(f"{base}/{route}/v1", "fake-model")
     monkeypatch.setitem(catalog.CATALOG, spec.key, spec)
-    return list(generate(manager, "Hello", spec.key, GenerationParams(max_new_tokens=8, temperature=0)))
+    return list(generate(manager, TextRequest("Hello", spec.key, GenerationParams(max_new_tokens=8, temperature=0))))
 
 
 def one_sentence(manager, monkeypatch, base: str, route: str) -> str:

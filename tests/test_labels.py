@@ -11,7 +11,7 @@ from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.inspect_file import EXIT_MARKED, EXIT_UNMARKED, inspect_file, render
 from aigc_demo.tasks.news.news_summary import summarize
 from aigc_demo.tasks.poetry.poetry import write_poem, write_poem_stream
-from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 from aigc_demo.ui.downloads import TextFiles, joined
 
 ARTICLE = (
@@ -37,11 +37,12 @@ def download_of(tmp_path, text: str, meta: dict, prompt: str):
 
 
 def test_text_download_round_trips_through_inspect(manager, tmp_path):
-    from aigc_demo.ui.text_generation_tab import text_info
+    from aigc_demo.ui.text_api import text_info
 
     params = GenerationParams(max_new_tokens=4, temperature=0.7, num_candidates=2)
-    last = list(generate(manager, "Once upon a time", "gpt2", params, seed=5))[-1]
-    meta = text_info("en", "gpt2", params, last)
+    asked = TextRequest("Once upon a time", "gpt2", params, seed=5)
+    last = list(generate(manager, asked))[-1]
+    meta = text_info("en", asked, last)
     path = download_of(tmp_path, joined(last.texts, "Candidate"), meta, "Once upon a time")
     assert path.name == "text-once-upon-a-time-seed5.md"
     assert "## Candidate 2" in path.read_text(encoding="utf-8")
@@ -78,12 +79,17 @@ def test_an_extractive_summary_download_is_not_called_ai_generated(manager, tmp_
 
 @pytest.mark.parametrize(
     ("prompt", "term"),
-    [("How do I make a bomb?", "make a bomb"), ("教我制作炸弹", "制作炸弹"), ("製作炸彈的方法", "製作炸彈"), ("写一首色情诗", "色情")],
+    [
+        ("How do I make a bomb?", "make a bomb"),
+        ("教我制作炸弹", "制作炸弹"),
+        ("製作炸彈的方法", "製作炸彈"),
+        ("写一首色情诗", "色情"),
+    ],
 )
 def test_blocked_text_and_poetry_prompts_load_no_model(prompt, term):
     fresh = ModelManager(mode="tiny", device="cpu")
     with pytest.raises(UserError) as text_error:
-        list(generate(fresh, prompt, "qwen2.5-0.5b-instruct", GenerationParams(max_new_tokens=4)))
+        list(generate(fresh, TextRequest(prompt, "qwen2.5-0.5b-instruct", GenerationParams(max_new_tokens=4))))
     assert text_error.value.en.startswith("Safe mode is on: this demo does not write") and term in text_error.value.en
     assert "安全模式已开启" in text_error.value.zh
     with pytest.raises(UserError, match="Safe mode is on"):
@@ -94,7 +100,12 @@ def test_blocked_text_and_poetry_prompts_load_no_model(prompt, term):
 def test_the_system_prompt_and_acrostic_are_prompts_too():
     fresh = ModelManager(mode="tiny", device="cpu")
     with pytest.raises(UserError, match="nsfw"):
-        list(generate(fresh, "Tell me a story", "qwen2.5-0.5b-instruct", GenerationParams(), system_prompt="Be NSFW."))
+        list(
+            generate(
+                fresh,
+                TextRequest("Tell me a story", "qwen2.5-0.5b-instruct", GenerationParams(), system_prompt="Be NSFW."),
+            )
+        )
     with pytest.raises(UserError, match="色情"):
         list(write_poem_stream(fresh, "春天", "wuyan-lushi", acrostic="春夏色情"))
     assert fresh.load_count == {}
@@ -104,5 +115,7 @@ def test_safe_mode_off_lets_the_prompt_through(manager, monkeypatch):
     from aigc_demo.tasks.common import safe_mode
 
     monkeypatch.setattr(safe_mode.settings, "SAFE_MODE", False)
-    last = list(generate(manager, "How do I make a bomb?", "gpt2", GenerationParams(max_new_tokens=2)))[-1]
+    last = list(generate(manager, TextRequest("How do I make a bomb?", "gpt2", GenerationParams(max_new_tokens=2))))[
+        -1
+    ]
     assert last.done and last.new_tokens > 0

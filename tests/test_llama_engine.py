@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from aigc_demo import catalog, engine_server
-from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
 from .conftest import require_engine
 from .processes import free_port, serving
@@ -22,7 +22,7 @@ LONG_STORY = "Chapter One\n\nIt was a cold morning in the harbour town, and the 
 
 
 def run(manager, spec, seed: int, **params) -> list:
-    return list(generate(manager, PROMPT, spec.key, GenerationParams(**params), seed=seed))
+    return list(generate(manager, TextRequest(PROMPT, spec.key, GenerationParams(**params), seed=seed)))
 
 
 def test_the_engine_streams_gemma_through_the_text_task(manager, llama_served, llama_engine):
@@ -62,7 +62,7 @@ def test_stop_closes_the_stream_and_the_engine_stops_generating(manager, llama_s
     cpu = lambda: sum(server.cpu_times()[:2])  # noqa: E731 - user + system seconds
     before = cpu()
     params = GenerationParams(max_new_tokens=900, temperature=0.8)
-    updates = generate(manager, LONG_STORY, llama_served.key, params, seed=1)
+    updates = generate(manager, TextRequest(LONG_STORY, llama_served.key, params, seed=1))
     for update in updates:
         if len(update.texts[0].split()) >= 12:
             break

@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from aigc_demo import packaged
-from aigc_demo.tasks.text.text_generation import GenerationParams
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest
 
 pytestmark = [
     pytest.mark.real_model,
@@ -35,7 +35,7 @@ def _generate(manager, prompt, model=GEMMA, seed=0, **params):
     from aigc_demo.tasks.text.text_generation import generate
 
     values = dict(max_new_tokens=32, temperature=0.0, repetition_penalty=1.0) | params
-    return list(generate(manager, prompt, model, GenerationParams(**values), seed=seed))
+    return list(generate(manager, TextRequest(prompt, model, GenerationParams(**values), seed=seed)))
 
 
 def test_it_loads_as_a_real_model_from_the_packages(real):
@@ -99,7 +99,9 @@ def test_streaming_grows_and_a_seed_reproduces(real):
 def test_stop_mid_run_ends_the_generation_thread(real):
     from aigc_demo.tasks.text.text_generation import generate
 
-    stream = generate(real, "Tell me a long story", GEMMA, GenerationParams(max_new_tokens=400, temperature=1.0))
+    stream = generate(
+        real, TextRequest("Tell me a long story", GEMMA, GenerationParams(max_new_tokens=400, temperature=1.0))
+    )
     for _ in range(3):
         next(stream)
     assert any(t.name == "aigc-generate" for t in threading.enumerate())
@@ -134,7 +136,9 @@ def test_model_status_over_the_api_shows_it_real(tmp_path_factory):
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs())
     client = Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
     try:
-        text, info = client.predict("The river", model=GEMMA, max_new_tokens=8, temperature=0, api_name="/generate_text")
+        text, info = client.predict(
+            "The river", model=GEMMA, max_new_tokens=8, temperature=0, api_name="/generate_text"
+        )
         assert re.search(r"[A-Za-z]{2,}", text) and (info["model"], info["twin"]) == (GEMMA, False)
         _, info = client.predict("The river", max_new_tokens=4, api_name="/generate_text")  # the default model
         assert (info["model"], info["stand_in_for"], info["twin"]) == (GEMMA, "qwen2.5-0.5b-instruct", False)
@@ -153,7 +157,9 @@ def test_strict_rhyme_poems_pass_the_checker_under_their_book(real, book):
     from aigc_demo.tasks.poetry.poetry import check_pasted, write_poem
 
     for form, prompt in (("wuyan-jueju", "明月"), ("qiyan-jueju", "秋风")):
-        result = write_poem(real, prompt, form, model=GEMMA, temperature=0.9, seed=7, strict_rhyme=True, rhyme_book=book)
+        result = write_poem(
+            real, prompt, form, model=GEMMA, temperature=0.9, seed=7, strict_rhyme=True, rhyme_book=book
+        )
         assert not result.is_twin
         report = check_pasted(result.poems[0], form, book)
         assert report.ok, (book, form, result.poems[0], report)

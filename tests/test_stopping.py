@@ -183,14 +183,14 @@ def test_a_finished_run_is_forgotten():
 def test_stop_frees_a_twin_mid_generation(manager):
     """The real path: a streaming generate on the text twin, stopped after two updates; the model is released."""
     from aigc_demo.catalog import default_model
-    from aigc_demo.tasks.text.text_generation import GenerationParams, generate
+    from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 
     key = default_model("text-generation")
     params = GenerationParams(max_new_tokens=1000, num_candidates=2)
     stopper = Stopper()
     updates = []
     with stopper.run(ALICE) as run:
-        for update in run.follow(generate(manager, "Tell a long story.", key, params, seed=1)):
+        for update in run.follow(generate(manager, TextRequest("Tell a long story.", key, params, seed=1))):
             updates.append(update)
             if len(updates) == 2:
                 stopper.stop(ALICE)

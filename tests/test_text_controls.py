@@ -9,7 +9,14 @@ import gradio as gr
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate, build_inputs, generate
+from aigc_demo.tasks.text.text_generation import (
+    PRESETS,
+    GenerationParams,
+    TextRequest,
+    TextUpdate,
+    build_inputs,
+    generate,
+)
 from aigc_demo.ui import text_controls
 from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.text_controls import CUSTOM, SAMPLING, matching_preset, preset_values, stats_text
@@ -35,6 +42,9 @@ def test_custom_leaves_the_sliders_and_says_where_the_settings_are():
     assert "Advanced settings" in text_controls.preset_summary(CUSTOM, "en")
     assert "高级设置" in text_controls.preset_summary(CUSTOM, "zh")
     assert "temperature 0.7" in text_controls.preset_summary("Balanced")
+    assert "温度 temperature 0.7" in text_controls.preset_summary("Balanced", "zh")  # said in Chinese, then named
+    precise = text_controls.preset_summary("Precise", "zh")
+    assert "重复惩罚" in precise and "（贪心）" in precise
 
 
 def test_only_chat_models_take_a_system_prompt():
@@ -52,7 +62,9 @@ def test_a_stopped_run_keeps_its_statistics():
 
 
 def test_streamed_updates_carry_the_statistics_so_far(manager):
-    updates = list(generate(manager, "The news today", "gpt2", GenerationParams(max_new_tokens=40), seed=3))
+    updates = list(
+        generate(manager, TextRequest("The news today", "gpt2", GenerationParams(max_new_tokens=40), seed=3))
+    )
     partial = [u for u in updates if not u.done and u.texts[0]]
     assert partial and all(u.new_tokens > 0 and u.prompt_tokens > 0 and u.seed == 3 for u in partial)
     counts = [u.new_tokens for u in partial]
@@ -82,8 +94,8 @@ def test_a_chat_model_continues_its_own_answer(manager):
 @pytest.mark.parametrize("model", ["gpt2", "qwen2.5-0.5b-instruct"])
 def test_continue_writes_what_comes_after(manager, model):
     params = GenerationParams(max_new_tokens=12, temperature=1.0)
-    fresh = list(generate(manager, "A story", model, params, seed=5))[-1]
-    more = list(generate(manager, "A story", model, params, seed=5, continue_from=fresh.texts[0]))[-1]
+    fresh = list(generate(manager, TextRequest("A story", model, params, seed=5)))[-1]
+    more = list(generate(manager, TextRequest("A story", model, params, seed=5, continue_from=fresh.texts[0])))[-1]
     assert more.done and more.new_tokens > 0
     assert more.prompt_tokens > fresh.prompt_tokens  # the text so far is part of what the model read
 
@@ -111,7 +123,10 @@ def test_a_second_trigger_while_busy_is_answered_not_dropped():
     *buttons, hint = busy.start(ALICE)  # Enter pressed in the prompt while the run goes
     assert all(isinstance(b, type(gr.skip())) and b == gr.skip() for b in buttons)  # the locked buttons stay so
     assert "Still working on your last request" in hint
-    assert "上一个请求还在进行中" in busy.start(SimpleNamespace(session_hash="alice", headers={"accept-language": "zh"}))[-1]
+    assert (
+        "上一个请求还在进行中"
+        in busy.start(SimpleNamespace(session_hash="alice", headers={"accept-language": "zh"}))[-1]
+    )
     assert busy.start(BOB)[-1] == ""  # another visitor is not busy
     busy.finish(ALICE)
     assert busy.start(ALICE)[-1] == ""  # after the run, a new one starts

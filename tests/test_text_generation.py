@@ -10,7 +10,7 @@ import time
 import pytest
 
 from aigc_demo.errors import UserError
-from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, count_prompt_tokens, generate
+from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextRequest, count_prompt_tokens, generate
 
 from .conftest import ROOT
 
@@ -19,7 +19,7 @@ MODELS = ["qwen2.5-0.5b-instruct", "gpt2"]
 
 def run(manager, prompt="The news today", model="gpt2", seed=7, **params):
     params.setdefault("max_new_tokens", 16)
-    return list(generate(manager, prompt, model, GenerationParams(**params), seed=seed))
+    return list(generate(manager, TextRequest(prompt, model, GenerationParams(**params), seed=seed)))
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -44,10 +44,10 @@ def test_same_seed_same_text_twice(manager, model):
 def test_same_seed_same_text_across_restarts(manager):
     code = (
         "from aigc_demo.manager import ModelManager\n"
-        "from aigc_demo.tasks.text.text_generation import GenerationParams, generate\n"
+        "from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate\n"
         "m = ModelManager(mode='tiny', device='cpu')\n"
-        "print(repr(list(generate(m, 'The news today', 'gpt2', GenerationParams(max_new_tokens=16, temperature=1.0),"
-        " seed=99))[-1].texts[0]))\n"
+        "print(repr(list(generate(m, TextRequest('The news today', 'gpt2', GenerationParams(max_new_tokens=16, temperature=1.0),"
+        " seed=99)))[-1].texts[0]))\n"
     )
     outputs = [
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -125,7 +125,9 @@ def _generation_threads():
 
 
 def test_closing_the_stream_stops_the_generation_thread(manager):
-    stream = generate(manager, "Tell me a story", "gpt2", GenerationParams(max_new_tokens=1000, temperature=1.0))
+    stream = generate(
+        manager, TextRequest("Tell me a story", "gpt2", GenerationParams(max_new_tokens=1000, temperature=1.0))
+    )
     next(stream)
     next(stream)
     assert _generation_threads()

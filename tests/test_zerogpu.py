@@ -11,7 +11,7 @@ import pytest
 
 from aigc_demo import zerogpu
 from aigc_demo.tasks.image.text_to_image import ImageRequest
-from aigc_demo.tasks.text.text_generation import GenerationParams
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("spaces")  # in requirements-test.txt; the real package, not a stand-in
@@ -67,12 +67,14 @@ def test_twin_tasks_stream_through_the_forked_worker(probe):
     image = probe["runs"]["generate_images"]
     assert image["size"] == [64, 64] and image["updates"] >= 2
     assert probe["schedules"] == 2  # one GPU request per call
-    assert text["seconds_asked"] == zerogpu.clamp_seconds(zerogpu.text_seconds({"params": GenerationParams(6)}))
+    assert text["seconds_asked"] == zerogpu.clamp_seconds(
+        zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(6))})
+    )
 
 
 def test_durations_grow_with_the_work_and_stay_within_bounds():
-    small = zerogpu.text_seconds({"params": GenerationParams(max_new_tokens=32)})
-    large = zerogpu.text_seconds({"params": GenerationParams(max_new_tokens=1024)})
+    small = zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(max_new_tokens=32))})
+    large = zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(max_new_tokens=1024))})
     assert small < large
     one = ImageRequest("a cat", num_inference_steps=1, width=512, height=512)
     many = ImageRequest("a cat", num_inference_steps=4, num_images=4, width=1024, height=1024)
@@ -86,7 +88,7 @@ def test_durations_grow_with_the_work_and_stay_within_bounds():
     assert zerogpu.poem_seconds({"num_candidates": 1}) < zerogpu.poem_seconds({"num_candidates": 4})
     # Bad input never breaks the scheduling; the task itself then says what is wrong.
     assert zerogpu.clamp_seconds(zerogpu.image_seconds({"req": "nonsense"})) >= zerogpu.MIN_DURATION_S
-    assert zerogpu.clamp_seconds(zerogpu.text_seconds({"params": None})) >= zerogpu.MIN_DURATION_S
+    assert zerogpu.clamp_seconds(zerogpu.text_seconds({"request": None})) >= zerogpu.MIN_DURATION_S
 
 
 def test_extractive_summaries_and_bad_calls_ask_for_no_gpu(manager, monkeypatch):

@@ -58,7 +58,13 @@ report = {"wrapped": wrapped, "runs": {}}
 if os.environ.get("PROBE_RUN") == "1":
     manager.preload(["gpt2", "sd-turbo"])  # on ZeroGPU models are live before the first request (start-up)
     generate = ui.bind_text_generation(manager)
-    updates = list(generate("Once upon a time", "gpt2", text_generation.GenerationParams(max_new_tokens=6), 1))
+    updates = list(
+        generate(
+            text_generation.TextRequest(
+                "Once upon a time", "gpt2", text_generation.GenerationParams(max_new_tokens=6), 1
+            )
+        )
+    )
     report["runs"]["generate"] = {
         "updates": len(updates),
         "done": updates[-1].done,

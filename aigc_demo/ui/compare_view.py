@@ -1,17 +1,25 @@
 """The text tab's A/B accordion and /compare_text: one prompt and seed, two settings, each run measured."""
 
+from __future__ import annotations
+
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from aigc_demo.tasks.text.compare import COMPARABLE, CompareUpdate
-from aigc_demo.tasks.text.text_generation import GenerationParams
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, ai_label, tr, user_errors
 from aigc_demo.ui.evaluation_view import metrics_markdown
+from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Run, Stopper, stopped_note
+
+if TYPE_CHECKING:
+    from aigc_demo.ui.text_generation_tab import TextLayout
 
 CompareFn = Callable[..., Iterator[CompareUpdate]]
 SEPARATOR = "\n\n— — —\n\n"  # between a side's candidates
@@ -50,8 +58,17 @@ def side_json(update: CompareUpdate, i: int) -> dict:
     }
 
 
-def create_view(compare: CompareFn, stopper: Stopper, inputs: list) -> None:
-    """The A/B accordion; `inputs` are the tab's prompt, model, sampling settings, candidates, seed, randomize, system."""
+@dataclass
+class CompareLayout:
+    field: gr.Dropdown
+    value: gr.Textbox
+    run_button: gr.Button
+    stop_button: gr.Button
+    outputs: list  # per side (A, then B): header, text, metrics
+
+
+def layout() -> CompareLayout:
+    """The A/B accordion's controls, inside the current Blocks."""
     with gr.Accordion(t("ab.title", "⚖️ Compare two settings (A/B)", "⚖️ 对比两种设置（A/B）"), open=False):
         gr.Markdown(
             t(
@@ -80,24 +97,39 @@ def create_view(compare: CompareFn, stopper: Stopper, inputs: list) -> None:
                     outputs.append(gr.Markdown("", elem_id=f"ab-{name}-header"))
                     outputs.append(gr.Textbox(lines=8, interactive=False, show_label=False, elem_id=f"ab-{name}-text"))
                     outputs.append(gr.Markdown("", elem_id=f"ab-{name}-metrics"))
+    return CompareLayout(field, value, run_button, stop_button, outputs)
 
-    def run(prompt, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, field_, value_,
-            request: gr.Request = None):  # fmt: skip
-        with user_errors(request) as lang:
-            from aigc_demo.tasks.common.validation import resolve_seed
 
-            params = GenerationParams(mnt, temp, k, p, mp, tp, rp, nr, n)
-            seed = resolve_seed(seed_value, bool(randomize))
-            with stopper.run(request) as current:
-                for last in current.follow(compare(prompt, key, params, seed, field_, value_, system)):
-                    yield *side_outputs(lang, "A", last, 0), *side_outputs(lang, "B", last, 1)
-                if current.stopped:
-                    yield (gr.skip(),) * 5 + (stopped_note(lang),)
+def run_compare(
+    view: CompareLayout,
+    text: TextLayout,
+    compare: CompareFn,
+    stopper: Stopper,
+    values: dict,
+    request: gr.Request = None,
+) -> Iterator[list]:
+    """A's run with the text tab's settings, then B's with the one change; "Stopped" where B's metrics would be."""
+    with user_errors(request) as lang:
+        asked = text.request(values)
+        with stopper.run(request) as current:
+            for last in current.follow(compare(asked, values[view.field], values[view.value])):
+                yield [*side_outputs(lang, "A", last, 0), *side_outputs(lang, "B", last, 1)]
+            if current.stopped:
+                yield [gr.skip()] * 5 + [stopped_note(lang)]
 
-    triggers = [run_button.click]
-    stopper.attach(triggers, stop_button)
+
+def create_view(compare: CompareFn, stopper: Stopper, text: TextLayout) -> None:
+    """The A/B accordion under the text tab, run with the tab's own settings (`text`) and its Stop."""
+    view = layout()
+    triggers = [view.run_button.click]
+    stopper.attach(triggers, view.stop_button)
     gr.on(
-        triggers, run, [*inputs, field, value], outputs, concurrency_id=MODEL_CONCURRENCY_ID, api_visibility="private"
+        triggers,
+        bound(run_compare, view, text, compare, stopper),
+        text.inputs | {view.field, view.value},
+        view.outputs,
+        concurrency_id=MODEL_CONCURRENCY_ID,
+        api_visibility="private",
     )
 
 
@@ -126,8 +158,8 @@ def create_api(compare: CompareFn) -> None:
             parameters: A's sampling settings as a JSON object, e.g. {"temperature": 0.7, "max_new_tokens": 40}
         """
         with user_errors(request):
-            params = GenerationParams(**_parameters(parameters))
-            last = deque(Run().follow(compare(prompt, model, params, seed, field, value)), maxlen=1)[0]
+            asked = TextRequest(prompt, model, GenerationParams(**_parameters(parameters)), seed)
+            last = deque(Run().follow(compare(asked, field, value)), maxlen=1)[0]
             return {"a": side_json(last, 0), "b": side_json(last, 1)}
 
     gr.api(compare_text, api_name="compare_text", concurrency_id=MODEL_CONCURRENCY_ID)

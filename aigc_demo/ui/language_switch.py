@@ -45,6 +45,10 @@ async () => {
   const saved = document.cookie.split("; ").find((c) => c.startsWith("COOKIE="));
   const lang = saved ? saved.split("=")[1] : ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
   if (saved) await (APPLY)(lang);
+  else {  // gradio already shows the browser's language; the page's title and lang attribute follow it too
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    document.title = lang === "zh" ? "AIGC 生成式 AI 演示" : "AIGC Demo";
+  }
   return lang;
 }
 """

@@ -29,7 +29,13 @@ def preset_summary(name: str, lang: str = "en") -> str:
     if name not in PRESETS:
         return tr(lang, *CUSTOM_SUMMARY)
     v = PRESETS[name]
-    greedy = tr(lang, " (greedy)", "（贪心）") if v["temperature"] == 0 else ""
+    if lang == "zh":  # the sliders keep the libraries' names: each number is said in words, then named
+        greedy = "（贪心）" if v["temperature"] == 0 else ""
+        return (
+            f"温度 temperature {v['temperature']}{greedy} · 候选词数 top_k {v['top_k']} · 累积概率 top_p {v['top_p']} "
+            f"· 最低概率 min_p {v['min_p']} · 重复惩罚 repetition_penalty {v['repetition_penalty']}"
+        )
+    greedy = " (greedy)" if v["temperature"] == 0 else ""
     return (
         f"temperature {v['temperature']}{greedy} · top_k {v['top_k']} · top_p {v['top_p']} · min_p {v['min_p']} · "
         f"repetition_penalty {v['repetition_penalty']}"

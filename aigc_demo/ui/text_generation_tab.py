@@ -1,37 +1,36 @@
-"""The text generation tab and the /generate_text endpoint. No torch here: the tab runs the callables it is given."""
+"""The text generation tab: `layout()` builds its controls, `wire()` its events, the handlers below run them.
+
+No torch here: the tab runs the task callables it is given. Handlers are module-level: they take the tab's layout,
+its tasks and a dict of the inputs' values (gradio passes `{component: value}` when `inputs` is a set), and yield
+`{component: value}` updates; a component they leave out keeps what it shows.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import dataclass, fields
 
 import gradio as gr
+from gradio.i18n import I18nData
 
 from aigc_demo import settings
 from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.errors import UserError
-from aigc_demo.tasks.common import labels
-from aigc_demo.tasks.common.validation import too_long
-from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextUpdate
+from aigc_demo.tasks.common.validation import resolve_seed, too_long
+from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextRequest, TextUpdate
 from aigc_demo.ui import compare_view, first_visit
 from aigc_demo.ui.busy import Busy
-from aigc_demo.ui.common import (
-    MODEL_CONCURRENCY_ID,
-    ai_label,
-    licence_info,
-    model_choices,
-    tr,
-    twin_notice,
-    user_errors,
-    user_lang,
-    warn,
-)
+from aigc_demo.ui.common import ai_label, licence_info, model_choices, tr, twin_notice, user_errors, user_lang, warn
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
 from aigc_demo.ui.forgiving import bounded_number, bounded_slider
+from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
-from aigc_demo.ui.stopping import Run, Stopper, stopped_note
+from aigc_demo.ui.stopping import Stopper, stopped_note
+from aigc_demo.ui.text_api import GenerateFn, runs_here, text_info, text_queue
 from aigc_demo.ui.text_controls import (
     CUSTOM,
     PRESET_LABELS,
+    SAMPLING,
     continuation_source,
     matching_preset,
     preset_summary,
@@ -40,26 +39,9 @@ from aigc_demo.ui.text_controls import (
     takes_system_prompt,
 )
 
-GenerateFn = Callable[..., Iterator[TextUpdate]]
-TEXT_CONCURRENCY_ID = "text"  # with a serving engine: text runs beside each other; local ones still take a model slot
-
-
-def text_queue() -> dict:
-    """The text events' queue group. Without a serving engine, the model queue. With one, their own group, wide
-    enough for the engine's slots: served requests run at the same time (the engine batches them), while a local
-    model's run still holds one of the process's model slots (ui.limits), so local runs stay one at a time."""
-    if not any(s.is_served for s in models_for("text-generation")):
-        return {"concurrency_id": MODEL_CONCURRENCY_ID}
-    return {"concurrency_id": TEXT_CONCURRENCY_ID, "concurrency_limit": settings.CONCURRENCY + settings.ENGINE_SLOTS}
-
-
-def _local(key: str) -> bool:
-    """Whether `key` runs here (and so needs a model slot); an unknown key is left to the task's own error."""
-    try:
-        return not get_spec(key).is_served
-    except UserError:  # the task says what is wrong with the key
-        return True
-
+CountFn = Callable[[str, str, str], tuple[int, bool]]  # (text, model, system prompt) -> (tokens, exact)
+DEFAULTS = GenerationParams()
+PRESET = "Balanced"  # the Style a first visit starts with
 
 EXAMPLE_LABELS = [
     "📰 News (EN)",
@@ -83,37 +65,79 @@ EXAMPLES = [
 ]
 
 
-def text_info(
-    lang: str, key: str, params: GenerationParams, u: TextUpdate, system_prompt: str = "", continued: bool = False
-) -> dict:
-    """The info object of a run (the API's second output, the download's header): labels.info with its settings.
-    `continued`: the text goes on from an earlier run's (Continue)."""
-    parameters = (
-        asdict(params.validated())
-        | ({"system_prompt": system_prompt} if system_prompt else {})
-        | ({"continued": True} if continued else {})
-    )
-    return labels.info(
-        lang,
-        task="text",
-        model=u.model or key,
-        seed=u.seed,
-        parameters=parameters,
-        is_twin=u.is_twin,
-        stand_in_for=u.stand_in_for,
-        metrics=u.evaluation,
-    )
+@dataclass
+class TextLayout:
+    """The tab's controls. The sampling sliders are named as GenerationParams' fields, so a request reads them by
+    name."""
+
+    prompt: gr.Textbox
+    token_count: gr.Markdown
+    run_button: gr.Button
+    stop_button: gr.Button
+    busy_hint: gr.Markdown
+    model: gr.Dropdown
+    preset: gr.Radio
+    system_prompt: gr.Textbox
+    notice: gr.Markdown
+    candidates: list[gr.Textbox]
+    regenerate_button: gr.Button
+    continue_button: gr.Button
+    stats: gr.Markdown
+    metrics: gr.Markdown
+    download: gr.DownloadButton
+    max_new_tokens: gr.Slider
+    num_candidates: gr.Slider
+    temperature: gr.Slider
+    top_k: gr.Slider
+    top_p: gr.Slider
+    min_p: gr.Slider
+    typical_p: gr.Slider
+    repetition_penalty: gr.Slider
+    no_repeat_ngram_size: gr.Slider
+    seed: gr.Number
+    randomize_seed: gr.Checkbox
+    labels: dict[str, I18nData]  # the run buttons' idle labels: generate, regenerate, continue
+
+    @property
+    def sliders(self) -> list[gr.Slider]:
+        """The sliders a Style preset sets, in text_controls.SAMPLING's order."""
+        return [getattr(self, name) for name in SAMPLING]
+
+    @property
+    def inputs(self) -> set:
+        """What a run reads (a set: the handler gets `{component: value}`)."""
+        params = {getattr(self, f.name) for f in fields(GenerationParams)}
+        return params | {self.prompt, self.model, self.seed, self.randomize_seed, self.system_prompt}
+
+    @property
+    def outputs(self) -> list:
+        return [*self.candidates, self.stats, self.metrics, self.seed, self.notice, self.download]
+
+    def request(self, values: dict, *, new_seed: bool = False, continue_from: str = "") -> TextRequest:
+        """The task's request from the inputs' values. The seed is drawn here when Randomize is on (or `new_seed`,
+        Regenerate's), so the task gets a plain number; Continue writes one candidate after `continue_from`."""
+        params = {f.name: values[getattr(self, f.name)] for f in fields(GenerationParams)}
+        if continue_from:
+            params["num_candidates"] = 1
+        key = values[self.model]
+        return TextRequest(
+            prompt=values[self.prompt],
+            model=key,
+            params=GenerationParams(**params),
+            seed=resolve_seed(values[self.seed], bool(values[self.randomize_seed]) or new_seed),
+            system_prompt=values[self.system_prompt] if takes_system_prompt(key) else "",  # completion: none
+            continue_from=continue_from,
+        )
 
 
-def create_tab(
-    generate: GenerateFn,
-    count_tokens: Callable[[str, str, str], tuple[int, bool]],
-    compare: compare_view.CompareFn | None = None,
-) -> None:
-    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact), `compare`
-    the A/B task (tasks.text.compare.compare)."""
-    stopper = Stopper()
+def layout() -> TextLayout:
+    """Build the tab's controls inside the current Blocks."""
     specs = models_for("text-generation")
+    labels = {
+        "generate": t("common.generate", "Generate", "生成"),
+        "regenerate": t("text.regenerate", "↻ Regenerate", "↻ 重新生成"),
+        "continue": t("text.continue", "➕ Continue", "➕ 续写"),
+    }
     with gr.Row():
         with gr.Column(scale=3):
             prompt = gr.Textbox(
@@ -127,8 +151,7 @@ def create_tab(
             )
             token_count = gr.Markdown("", elem_id="text-token-count")
             with gr.Row():
-                generate_label = t("common.generate", "Generate", "生成")
-                run_button = gr.Button(generate_label, variant="primary", elem_id="text-run")
+                run_button = gr.Button(labels["generate"], variant="primary", elem_id="text-run")
                 stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="text-stop")
             busy_hint = gr.Markdown("", elem_id="text-busy")
         with gr.Column(scale=2):
@@ -141,16 +164,16 @@ def create_tab(
             )
             preset = gr.Radio(
                 [(t(f"text.preset.{k}", *PRESET_LABELS[k]), k) for k in [*PRESETS, CUSTOM]],
-                value="Balanced",
+                value=PRESET,
                 label=t("text.style", "Style", "风格"),
-                info=preset_summary("Balanced"),
+                info=t(f"text.preset.summary.{PRESET}", preset_summary(PRESET, "en"), preset_summary(PRESET, "zh")),
                 elem_id="text-preset",
             )
             system_prompt = gr.Textbox(  # chat models only: a completion model has no system role
                 label=t("text.system", "System prompt (chat models)", "系统提示（对话模型）"),
                 value="",
                 lines=2,
-                placeholder="You are a helpful assistant.",
+                placeholder=t("text.system.ph", "You are a helpful assistant.", "你是一个乐于助人的助手。"),
                 visible=takes_system_prompt(default_model("text-generation")),
                 elem_id="text-system",
             )
@@ -168,10 +191,8 @@ def create_tab(
             for i in range(settings.MAX_CANDIDATES)
         ]
     with gr.Row():
-        regenerate_label = t("text.regenerate", "↻ Regenerate", "↻ 重新生成")
-        continue_label = t("text.continue", "➕ Continue", "➕ 续写")
-        regenerate_button = gr.Button(regenerate_label, size="sm", elem_id="text-regenerate")
-        continue_button = gr.Button(continue_label, size="sm", elem_id="text-continue")
+        regenerate_button = gr.Button(labels["regenerate"], size="sm", elem_id="text-regenerate")
+        continue_button = gr.Button(labels["continue"], size="sm", elem_id="text-continue")
     gr.Markdown(
         t(
             "text.again.info",
@@ -189,90 +210,7 @@ def create_tab(
         t("text.download", "⬇️ Download (labelled .md)", "⬇️ 下载（带标识的 .md）"), size="sm", elem_id="text-download"
     )
     with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
-        with gr.Row():
-            max_new_tokens = bounded_slider(
-                1,
-                settings.MAX_NEW_TOKENS,
-                value=settings.DEFAULT_NEW_TOKENS,
-                step=1,
-                label="max_new_tokens",
-                info=t("text.mnt", "Length limit", "最大长度"),
-            )
-            num_candidates = bounded_slider(
-                1,
-                settings.MAX_CANDIDATES,
-                value=settings.DEFAULT_CANDIDATES,
-                step=1,
-                label=t("text.n", "Candidates", "候选数量"),
-            )
-        with gr.Row():
-            temperature = bounded_slider(
-                0,
-                settings.MAX_TEMPERATURE,
-                value=PRESETS["Balanced"]["temperature"],
-                step=0.05,
-                label="temperature",
-                info=t("text.temp", "0 = always the likeliest word", "0 = 总是选最可能的词"),
-            )
-            top_k = bounded_slider(
-                0,
-                settings.MAX_TOP_K,
-                value=PRESETS["Balanced"]["top_k"],
-                step=1,
-                label="top_k",
-                info=t("text.off0", "0 = off", "0 = 关闭"),
-            )
-            top_p = bounded_slider(
-                0.01,
-                1.0,
-                value=PRESETS["Balanced"]["top_p"],
-                step=0.01,
-                label="top_p",
-                info=t("text.off1", "1 = off", "1 = 关闭"),
-            )
-        with gr.Row():
-            min_p = bounded_slider(
-                0.0,
-                1.0,
-                value=PRESETS["Balanced"]["min_p"],
-                step=0.01,
-                label="min_p",
-                info=t("text.off0", "0 = off", "0 = 关闭"),
-            )
-            typical_p = bounded_slider(
-                0.01,
-                1.0,
-                value=PRESETS["Balanced"]["typical_p"],
-                step=0.01,
-                label="typical_p",
-                info=t("text.off1", "1 = off", "1 = 关闭"),
-            )
-            repetition_penalty = bounded_slider(
-                1.0,
-                settings.MAX_REPETITION_PENALTY,
-                value=PRESETS["Balanced"]["repetition_penalty"],
-                step=0.01,
-                label="repetition_penalty",
-                info=t("text.off1", "1 = off", "1 = 关闭"),
-            )
-            no_repeat_ngram_size = bounded_slider(
-                0,
-                settings.MAX_NO_REPEAT_NGRAM,
-                value=0,
-                step=1,
-                label="no_repeat_ngram_size",
-                info=t("text.off0", "0 = off", "0 = 关闭"),
-            )
-        with gr.Row():
-            seed = bounded_number(
-                value=0,
-                precision=0,
-                minimum=0,
-                maximum=settings.MAX_SEED,
-                label=t("common.seed", "Seed", "随机种子"),
-                elem_id="text-seed",
-            )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
+        controls = _advanced_settings()
     gr.Examples(
         EXAMPLES,
         inputs=[prompt, preset],
@@ -280,226 +218,209 @@ def create_tab(
         example_labels=EXAMPLE_LABELS,
         cache_examples=False,
     )
+    return TextLayout(
+        prompt=prompt,
+        token_count=token_count,
+        run_button=run_button,
+        stop_button=stop_button,
+        busy_hint=busy_hint,
+        model=model,
+        preset=preset,
+        system_prompt=system_prompt,
+        notice=notice,
+        candidates=candidates,
+        regenerate_button=regenerate_button,
+        continue_button=continue_button,
+        stats=stats,
+        metrics=metrics,
+        download=download,
+        labels=labels,
+        **controls,
+    )
 
-    sliders = [temperature, top_k, top_p, min_p, typical_p, repetition_penalty]  # text_controls.SAMPLING's order
 
-    def apply_preset(name: str, request: gr.Request = None):
-        values = preset_values(name)  # Custom leaves the sliders as the visitor set them
-        return [gr.update(info=preset_summary(name, user_lang(request)))] + (values or [gr.skip()] * len(sliders))
+def _advanced_settings() -> dict:
+    """The sliders and the seed, named as TextLayout's fields; they start from the request's defaults and the
+    first Style's values."""
+    preset = PRESETS[PRESET]
+    off0, off1 = t("text.off0", "0 = off", "0 = 关闭"), t("text.off1", "1 = off", "1 = 关闭")
 
-    preset.change(apply_preset, preset, [preset, *sliders], queue=False, api_visibility="private")
+    def slider(name: str, low: float, high: float, step: float, info=None, **kwargs) -> gr.Slider:
+        value = preset.get(name, getattr(DEFAULTS, name))
+        return bounded_slider(low, high, value=value, step=step, label=name, info=info, **kwargs)
+
+    controls = {}
+    with gr.Row():
+        controls["max_new_tokens"] = slider(
+            "max_new_tokens", 1, settings.MAX_NEW_TOKENS, 1, t("text.mnt", "Length limit", "最大长度")
+        )
+        controls["num_candidates"] = bounded_slider(
+            1,
+            settings.MAX_CANDIDATES,
+            value=settings.DEFAULT_CANDIDATES,
+            step=1,
+            label=t("text.n", "Candidates", "候选数量"),
+        )
+    with gr.Row():
+        controls["temperature"] = slider(
+            "temperature",
+            0,
+            settings.MAX_TEMPERATURE,
+            0.05,
+            t("text.temp", "0 = always the likeliest word", "0 = 总是选最可能的词"),
+        )
+        controls["top_k"] = slider("top_k", 0, settings.MAX_TOP_K, 1, off0)
+        controls["top_p"] = slider("top_p", 0.01, 1.0, 0.01, off1)
+    with gr.Row():
+        controls["min_p"] = slider("min_p", 0.0, 1.0, 0.01, off0)
+        controls["typical_p"] = slider("typical_p", 0.01, 1.0, 0.01, off1)
+        controls["repetition_penalty"] = slider("repetition_penalty", 1.0, settings.MAX_REPETITION_PENALTY, 0.01, off1)
+        controls["no_repeat_ngram_size"] = slider("no_repeat_ngram_size", 0, settings.MAX_NO_REPEAT_NGRAM, 1, off0)
+    with gr.Row():
+        controls["seed"] = bounded_number(
+            value=0,
+            precision=0,
+            minimum=0,
+            maximum=settings.MAX_SEED,
+            label=t("common.seed", "Seed", "随机种子"),
+            elem_id="text-seed",
+        )
+        controls["randomize_seed"] = gr.Checkbox(
+            value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子")
+        )
+    return controls
+
+
+# --- handlers -----------------------------------------------------------------------------------------------------
+
+
+def apply_preset(ui: TextLayout, name: str, request: gr.Request = None) -> dict:
+    """Style picked: its values on the sliders and its summary under it (Custom leaves the sliders as they are)."""
+    values = preset_values(name)
+    updates = {ui.preset: gr.update(info=preset_summary(name, user_lang(request)))}
+    return updates | (dict(zip(ui.sliders, values, strict=True)) if values else {})
+
+
+def show_count(count_tokens: CountFn, text: str, key: str, system: str, request: gr.Request = None) -> str:
+    """The prompt's length in the model's tokens, while typing: a hint, never an error."""
+    lang = user_lang(request)
+    if not text:
+        return ""
+    system = system if takes_system_prompt(key) else ""
+    for name, value in (("prompt", text), ("system_prompt", system or "")):
+        if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
+            return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
+    try:
+        n, exact = count_tokens(text, key, system)
+    except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing
+        return ""
+    window = get_spec(key).context_window
+    approx = "" if exact else "≈"
+    note = tr(lang, f"{approx}{n:,} tokens of {window:,}", f"{approx}{n:,} / {window:,} 个词元")
+    if n + 1 > window:
+        note += tr(lang, " — too long: the start will be cut", " —— 过长：开头会被截去")
+    return note
+
+
+def run_text(
+    ui: TextLayout, generate: GenerateFn, stopper: Stopper, mode: str, values: dict, request: gr.Request = None
+) -> Iterator[dict]:
+    """Every run of the tab. mode: "generate"; "regenerate" (a new seed whatever the checkbox says); "continue"
+    (Candidate 1 goes on: one candidate, written after the text it has)."""
+    with user_errors(request, calm=True) as lang:
+        yield {ui.stats: gr.skip()}  # a run that ends before its first update would clear every output
+        first_visit.check_prompt(values[ui.prompt])
+        continued = continuation_source(values[ui.candidates[0]]) if mode == "continue" else ""
+        asked = ui.request(values, new_seed=mode == "regenerate", continue_from=continued)
+        key = asked.model
+        yield {ui.stats: first_visit.loading_line(lang, key, "Starting…", "正在开始……")}
+        was_loaded = first_visit.is_loaded(key)
+        label, u, warned, shown = ai_label(lang, key), None, False, {}
+        with stopper.run(request) as current, TextFiles() as files:
+
+            def download(u: TextUpdate) -> str:
+                text = continued + u.texts[0] if continued else joined(u.texts, tr(lang, "Candidate", "候选"))
+                return files(text, text_info(lang, asked, u), asked.prompt)
+
+            for u in current.follow(generate(asked), needs_model=runs_here(key)):
+                if not warned:
+                    warn(lang, u.warnings)
+                    warned = True
+                label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
+                label += first_visit.load_note(lang, key, was_loaded)
+                shown = _boxes(ui, u, continued) | {
+                    ui.seed: u.seed,
+                    ui.notice: twin_notice(lang, u.is_twin, u.model, u.stand_in_for),
+                    ui.download: download(u) if u.done else None,
+                }
+                line = stats_text(lang, u) + "  \n" + label
+                yield shown | {ui.stats: line, ui.metrics: metrics_markdown(lang, u.evaluation)}
+            if current.stopped:  # what was written so far is kept, with its numbers, and can still be downloaded
+                stats = (stats_text(lang, u, stopped=True) + "  \n" if u else "") + stopped_note(lang)
+                kept = shown | ({ui.download: download(u)} if u else {})
+                yield kept | {ui.stats: stats + "  \n" + label, ui.metrics: ""}
+
+
+def _boxes(ui: TextLayout, u: TextUpdate, continued: str) -> dict:
+    """The candidate boxes' values; on Continue only Candidate 1 grows and the others keep what they show."""
+    if continued:
+        return {ui.candidates[0]: continued + (u.texts[0] if u.texts else "")}
+    texts = u.texts + [""] * (len(ui.candidates) - len(u.texts))
+    return dict(zip(ui.candidates, texts, strict=True))
+
+
+# --- wiring -------------------------------------------------------------------------------------------------------
+
+
+def wire(ui: TextLayout, generate: GenerateFn, count_tokens: CountFn, compare: compare_view.CompareFn | None) -> None:
+    """The tab's events: Style and sliders, model, candidates, the token count, the three runs, Stop, A/B."""
+    quick = {"queue": False, "api_visibility": "private"}
+    hidden = quick | {"show_progress": "hidden"}
+    ui.preset.change(bound(apply_preset, ui), ui.preset, {ui.preset, *ui.sliders}, **quick)
     # A visitor's own move of a slider (not a preset's) shows whether a preset still holds: Style says Custom if not.
+    moves = [s.input for s in ui.sliders] + [s.release for s in ui.sliders]
+    gr.on(moves, matching_preset, ui.sliders, ui.preset, trigger_mode="always_last", **hidden)
+    ui.model.change(lambda key: gr.update(visible=takes_system_prompt(key)), ui.model, ui.system_prompt, **hidden)
+    ui.num_candidates.change(
+        lambda n: [gr.update(visible=i < int(n)) for i in range(len(ui.candidates))],
+        ui.num_candidates,
+        ui.candidates,
+        **quick,
+    )
     gr.on(
-        [s.input for s in sliders] + [s.release for s in sliders],
-        matching_preset,
-        sliders,
-        preset,
-        queue=False,
+        [ui.prompt.change, ui.model.change],
+        bound(show_count, count_tokens),
+        [ui.prompt, ui.model, ui.system_prompt],
+        ui.token_count,
         trigger_mode="always_last",
-        api_visibility="private",
-        show_progress="hidden",
+        **hidden,
     )
-    model.change(
-        lambda key: gr.update(visible=takes_system_prompt(key)),
-        model,
-        system_prompt,
-        queue=False,
-        api_visibility="private",
-        show_progress="hidden",
-    )
-    num_candidates.change(
-        lambda n: [gr.update(visible=i < int(n)) for i in range(settings.MAX_CANDIDATES)],
-        num_candidates,
-        candidates,
-        queue=False,
-        api_visibility="private",
-    )
-
-    def show_count(text: str, key: str, system: str, request: gr.Request = None) -> str:
-        lang = user_lang(request)
-        if not text:
-            return ""
-        system = system if takes_system_prompt(key) else ""
-        for name, value in (("prompt", text), ("system_prompt", system or "")):
-            if len(value) > settings.MAX_PROMPT_CHARS:  # answered on every keystroke, outside the queue: no work
-                return "⚠️ " + too_long(name, len(value), settings.MAX_PROMPT_CHARS).message(lang)
-        try:
-            n, exact = count_tokens(text, key, system)
-        except Exception:  # noqa: BLE001 - a count is a hint; never let it raise a toast while typing
-            return ""
-        spec = get_spec(key)
-        window = spec.context_window
-        approx = "" if exact else "≈"
-        note = tr(lang, f"{approx}{n:,} tokens of {window:,}", f"{approx}{n:,} / {window:,} 个词元")
-        if n + 1 > window:
-            note += tr(lang, " — too long: the start will be cut", " —— 过长：开头会被截去")
-        return note
-
-    gr.on(
-        [prompt.change, model.change],
-        show_count,
-        [prompt, model, system_prompt],
-        token_count,
-        queue=False,
-        trigger_mode="always_last",
-        api_visibility="private",
-        show_progress="hidden",
-    )
-
-    def streamed(mode, prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first,
-                 request):  # fmt: skip
-        """Every run of the tab. mode: "generate"; "regenerate" (a new seed whatever the checkbox says); "continue"
-        (Candidate 1, `first`, goes on: one candidate, written after the text it has)."""
-        with user_errors(request, calm=True) as lang:
-            from aigc_demo.tasks.common.validation import resolve_seed
-
-            continued = continuation_source(first) if mode == "continue" else ""
-            seed_used = resolve_seed(seed_value, bool(randomize) or mode == "regenerate")
-            system = system if takes_system_prompt(key) else ""  # a completion model has no system prompt
-            params = GenerationParams(mnt, temp, k, p, mp, tp, rp, nr, 1 if continued else n)
-            n_boxes = settings.MAX_CANDIDATES
-            shown = (gr.skip(),) * n_boxes, gr.skip(), gr.skip(), gr.skip()  # the candidates, seed, notice, download
-            label, u, warned = ai_label(lang, key), None, False
-            was_loaded = first_visit.is_loaded(key)
-            # A run that ends before its first update clears every output: candidates, stats, metrics, seed, ...
-            yield *shown[0], gr.skip(), gr.skip(), *shown[1:]
-            first_visit.check_prompt(prompt_text)
-            yield *shown[0], first_visit.loading_line(lang, key, "Starting…", "正在开始……"), gr.skip(), *shown[1:]
-            with stopper.run(request) as current, TextFiles() as files:
-
-                def boxes(u: TextUpdate) -> list:
-                    if continued:  # Candidate 1 grows; the other boxes keep what they show
-                        return [continued + (u.texts[0] if u.texts else "")] + [gr.skip()] * (n_boxes - 1)
-                    return u.texts + [""] * (n_boxes - len(u.texts))
-
-                def download(u: TextUpdate) -> str:
-                    text = continued + u.texts[0] if continued else joined(u.texts, tr(lang, "Candidate", "候选"))
-                    return files(text, text_info(lang, key, params, u, system, bool(continued)), prompt_text)
-
-                more = {"continue_from": continued} if continued else {}  # a plain run calls the task as the API does
-                updates = generate(prompt_text, key, params, seed_used, system, **more)
-                for u in current.follow(updates, needs_model=_local(key)):
-                    if not warned:
-                        warn(lang, u.warnings)
-                        warned = True
-                    label = ai_label(lang, u.model or key, tr(lang, f"seed {u.seed}", f"种子 {u.seed}"))
-                    label += first_visit.load_note(lang, key, was_loaded)
-                    notice = twin_notice(lang, u.is_twin, u.model, u.stand_in_for)
-                    shown = boxes(u), u.seed, notice, download(u) if u.done else None
-                    line = stats_text(lang, u) + "  \n" + label
-                    yield *shown[0], line, metrics_markdown(lang, u.evaluation), *shown[1:]
-                if current.stopped:  # what was written so far is kept, with its numbers, and can still be downloaded
-                    stats = (stats_text(lang, u, stopped=True) + "  \n" if u else "") + stopped_note(lang)
-                    yield *shown[0], stats + "  \n" + label, "", *shown[1:3], download(u) if u else gr.skip()
-
-    def run(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system,
-            request: gr.Request = None):  # fmt: skip
-        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, ""
-        yield from streamed("generate", *args, request)
-
-    def regenerate(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system,
-                   request: gr.Request = None):  # fmt: skip
-        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, ""
-        yield from streamed("regenerate", *args, request)
-
-    def go_on(prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first,
-              request: gr.Request = None):  # fmt: skip
-        args = prompt_text, key, mnt, temp, k, p, mp, tp, rp, nr, n, seed_value, randomize, system, first
-        yield from streamed("continue", *args, request)
-
-    inputs = [
-        prompt,
-        model,
-        max_new_tokens,
-        temperature,
-        top_k,
-        top_p,
-        min_p,
-        typical_p,
-        repetition_penalty,
-        no_repeat_ngram_size,
-        num_candidates,
-        seed,
-        randomize_seed,
-        system_prompt,
-    ]
-    outputs = [*candidates, stats, metrics, seed, notice, download]
+    stopper = Stopper()
+    runs = {
+        "generate": ([ui.run_button.click, ui.prompt.submit], ui.inputs),
+        "regenerate": ([ui.regenerate_button.click], ui.inputs),
+        "continue": ([ui.continue_button.click], ui.inputs | {ui.candidates[0]}),
+    }
+    buttons = {"generate": ui.run_button, "regenerate": ui.regenerate_button, "continue": ui.continue_button}
     busy = Busy(
-        [(run_button, generate_label), (regenerate_button, regenerate_label), (continue_button, continue_label)],
+        [(button, ui.labels[mode]) for mode, button in buttons.items()],
         t("common.generating", "Generating…", "生成中…"),
-        busy_hint,
+        ui.busy_hint,
     )
-    runs = (
-        ([run_button.click, prompt.submit], run, []),
-        ([regenerate_button.click], regenerate, []),
-        ([continue_button.click], go_on, [candidates[0]]),
-    )
-    stopper.attach([trigger for triggers, _, _ in runs for trigger in triggers], stop_button)
-    for triggers, handler, extra in runs:
+    stopper.attach([trigger for triggers, _ in runs.values() for trigger in triggers], ui.stop_button)
+    for mode, (triggers, inputs) in runs.items():
+        handler = bound(run_text, ui, generate, stopper, mode)
         busy.wire(
             triggers,
-            lambda triggers=triggers, handler=handler, extra=extra: gr.on(
-                triggers, handler, inputs + extra, outputs, **text_queue(), api_visibility="private"
+            lambda triggers=triggers, handler=handler, inputs=inputs: gr.on(
+                triggers, handler, inputs, ui.outputs, **text_queue(), api_visibility="private"
             ),
         )
     if compare is not None:
-        compare_view.create_view(compare, stopper, inputs)
+        compare_view.create_view(compare, stopper, ui)
 
 
-def create_api(generate: GenerateFn) -> None:
-    """Register /generate_text: the text, streamed, and beside it the info object (labels.info)."""
-    default = default_model("text-generation")
-
-    def generate_text(
-        prompt: str,
-        model: str = default,
-        max_new_tokens: int = settings.DEFAULT_NEW_TOKENS,
-        temperature: float = settings.DEFAULT_TEMPERATURE,
-        top_k: int = settings.DEFAULT_TOP_K,
-        top_p: float = settings.DEFAULT_TOP_P,
-        repetition_penalty: float = settings.DEFAULT_REPETITION_PENALTY,
-        seed: int = 0,
-        min_p: float = settings.DEFAULT_MIN_P,
-        typical_p: float = settings.DEFAULT_TYPICAL_P,
-        no_repeat_ngram_size: int = 0,
-        system_prompt: str = "",
-        request: gr.Request = None,
-    ) -> tuple[str, dict]:
-        """Generate text from a prompt, streamed token by token. temperature 0 is greedy; seed -1 picks a random one.
-
-        Returns the text and its info: ai_generated, label (in the client's language), model, seed, parameters, twin.
-
-        Args:
-            prompt: the text to continue, or the instruction for a chat model
-            model: catalogue key of a text generation model
-            max_new_tokens: tokens to generate at most
-            temperature: 0 = greedy, 1 = the model's own distribution
-            top_k: keep the k likeliest tokens (0 = off)
-            top_p: nucleus sampling threshold (1 = off)
-            repetition_penalty: above 1 discourages repeats (1 = off)
-            seed: random seed; the same seed and settings give the same text
-            min_p: drop tokens below min_p x the top probability (0 = off)
-            typical_p: locally typical sampling (1 = off)
-            no_repeat_ngram_size: forbid repeating n-grams of this size (0 = off)
-            system_prompt: optional system message for chat models
-        """
-        with user_errors(request) as lang:
-            params = GenerationParams(
-                max_new_tokens=max_new_tokens,
-                temperature=temperature,
-                top_k=top_k,
-                top_p=top_p,
-                min_p=min_p,
-                typical_p=typical_p,
-                repetition_penalty=repetition_penalty,
-                no_repeat_ngram_size=no_repeat_ngram_size,
-                num_candidates=1,
-            )
-            # Run: the model slot, the run-time limit, and a stop that waits for the worker (a client's cancel).
-            meta = None
-            for u in Run().follow(generate(prompt, model, params, seed, system_prompt), needs_model=_local(model)):
-                # The seed is known from the first update; the metrics from the last.
-                meta = text_info(lang, model, params, u, system_prompt) if meta is None or u.done else meta
-                yield (u.texts[0] if u.texts else ""), meta
-
-    gr.api(generate_text, api_name="generate_text", **text_queue())
+def create_tab(generate: GenerateFn, count_tokens: CountFn, compare: compare_view.CompareFn | None = None) -> None:
+    """Build the tab inside the current Blocks; `generate` is the task, `count_tokens` gives (count, exact), `compare`
+    the A/B task (tasks.text.compare.compare)."""
+    wire(layout(), generate, count_tokens, compare)

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -305,8 +305,6 @@ def generate_images(
 
     Image i is drawn with a CPU `torch.Generator` seeded with seed + i, so any one of them can be reproduced alone.
     """
-    import torch
-
     req = req.validated()
     safe_mode = settings.SAFE_MODE if safe_mode is None else safe_mode
     if safe_mode:
@@ -330,40 +328,7 @@ def generate_images(
         def stopped() -> bool:
             return worker.stop.is_set() or (external is not None and external.is_set())
 
-        pipeline_class = type(pipe).__name__
-
-        def on_step_end(p, step: int, timestep: Any, callback_kwargs: dict) -> dict:
-            latents = callback_kwargs["latents"]
-            preview = latent_preview(latents[0], pipeline_class, req.width, req.height) if previews else None
-            worker.emit(("step", step + 1, p.num_timesteps, preview))
-            if stopped():
-                p._interrupt = True  # the loop skips the remaining steps
-            return callback_kwargs
-
-        def work() -> None:
-            _STOP_BY_THREAD[threading.get_ident()] = stopped
-            try:
-                with torch.inference_mode():
-                    for i in range(req.num_images):
-                        if stopped():
-                            return
-                        out = pipe(
-                            prompt=req.prompt,
-                            negative_prompt=req.negative_prompt or None,
-                            num_inference_steps=req.num_inference_steps,
-                            guidance_scale=req.guidance_scale,
-                            width=req.width,
-                            height=req.height,
-                            generator=torch.Generator(device="cpu").manual_seed(req.seed + i),
-                            callback_on_step_end=on_step_end,
-                        )
-                        flagged = bool((getattr(out, "nsfw_content_detected", None) or [False])[0])
-                        worker.emit(("image", out.images[0], flagged))
-            except _Interrupted:
-                pass  # stopped mid-step: what was finished is kept, like a Stop between steps
-            finally:
-                _STOP_BY_THREAD.pop(threading.get_ident(), None)
-
+        work = _drawing(pipe, req, worker, stopped, previews)
         start = time.perf_counter()
         worker.start(work)
         images: list[Any] = []
@@ -401,3 +366,46 @@ def generate_images(
     if score and images:
         final.clip, final.warnings = _clip_scores(manager, req.prompt, images, flags, final.warnings)
     yield final
+
+
+def _drawing(pipe: Any, req: ImageRequest, worker: Worker, stopped: Callable[[], bool], previews: bool):
+    """The worker's job: draw `req`'s images one by one, emitting ("step", done, of, preview) after each denoising
+    step and ("image", image, flagged) after each image; a Stop interrupts the pipeline at its next step (or, via
+    `_STOP_BY_THREAD`, inside it)."""
+    import torch
+
+    pipeline_class = type(pipe).__name__
+
+    def on_step_end(p, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+        latents = callback_kwargs["latents"]
+        preview = latent_preview(latents[0], pipeline_class, req.width, req.height) if previews else None
+        worker.emit(("step", step + 1, p.num_timesteps, preview))
+        if stopped():
+            p._interrupt = True  # the loop skips the remaining steps
+        return callback_kwargs
+
+    def work() -> None:
+        _STOP_BY_THREAD[threading.get_ident()] = stopped
+        try:
+            with torch.inference_mode():
+                for i in range(req.num_images):
+                    if stopped():
+                        return
+                    out = pipe(
+                        prompt=req.prompt,
+                        negative_prompt=req.negative_prompt or None,
+                        num_inference_steps=req.num_inference_steps,
+                        guidance_scale=req.guidance_scale,
+                        width=req.width,
+                        height=req.height,
+                        generator=torch.Generator(device="cpu").manual_seed(req.seed + i),
+                        callback_on_step_end=on_step_end,
+                    )
+                    flagged = bool((getattr(out, "nsfw_content_detected", None) or [False])[0])
+                    worker.emit(("image", out.images[0], flagged))
+        except _Interrupted:
+            pass  # stopped mid-step: what was finished is kept, like a Stop between steps
+        finally:
+            _STOP_BY_THREAD.pop(threading.get_ident(), None)
+
+    return work

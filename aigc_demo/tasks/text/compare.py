@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from aigc_demo.catalog import get_spec
 from aigc_demo.errors import UserError, echo
 from aigc_demo.manager import ModelManager
-from aigc_demo.tasks.common.validation import resolve_seed
-from aigc_demo.tasks.text.text_generation import GenerationParams, TextUpdate, generate
+from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, TextUpdate, generate
 
 # What B may change: the sampling settings that shape the text, and the model.
 COMPARABLE = (
@@ -64,22 +63,14 @@ def _params_of(side: dict) -> GenerationParams:
     return GenerationParams(**{f.name: side[f.name] for f in fields(GenerationParams)})
 
 
-def compare(
-    manager: ModelManager,
-    prompt: str,
-    model: str,
-    params: GenerationParams,
-    seed: int,
-    field: str,
-    value,
-    system_prompt: str = "",
-) -> Iterator[CompareUpdate]:
-    """Stream A's run, then B's, on the same prompt and seed; each side's final update carries its metrics."""
-    seed = resolve_seed(seed)
-    sides = ab_parameters(model, params, seed, field, value)
+def compare(manager: ModelManager, request: TextRequest, field: str, value) -> Iterator[CompareUpdate]:
+    """Stream A's run (`request`), then B's (`field` set to `value`) on the same prompt and seed; each side's final
+    update carries its metrics."""
+    request = request.validated()  # the seed is drawn once: both sides use it
+    sides = ab_parameters(request.model, request.params, request.seed, field, value)
     results: list[TextUpdate | None] = [None, None]
     for i, side in enumerate(sides):
-        for update in generate(manager, prompt, side["model"], _params_of(side), seed, system_prompt):
+        for update in generate(manager, replace(request, model=side["model"], params=_params_of(side))):
             results[i] = update
             yield CompareUpdate(sides, (results[0], results[1]))
     yield CompareUpdate(sides, (results[0], results[1]), done=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aigc_demo import settings
-from aigc_demo.catalog import ModelSpec, get_spec
+from aigc_demo.catalog import ModelSpec, default_model, get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
 from aigc_demo.tasks.common.evaluation import score_candidates
@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, float | int]] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationParams:
     """Sampling settings, named as in `transformers.GenerationConfig`."""
 
@@ -106,6 +106,45 @@ class GenerationParams:
             "min_p": self.min_p or None,
             "typical_p": self.typical_p,
         }
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """One run of the text task: what to write from, with which model and settings. The tab, /generate_text and
+    the A/B comparison build one; `generate` validates it once, at its entry."""
+
+    prompt: str
+    model: str = ""  # catalogue key; "" = the default text model
+    params: GenerationParams = GenerationParams()
+    seed: int = 0  # candidate i uses the seed's stream; -1 = random
+    system_prompt: str = ""  # chat models' system message; a completion model's is dropped (it has no system role)
+    continue_from: str = ""  # an earlier run's text for this prompt: the candidates are what comes after it
+
+    def validated(self) -> TextRequest:
+        """A copy with every field checked (UserError on the first bad one), the seed drawn if it is -1, and the
+        model's key resolved."""
+        prompt = check_text("prompt", self.prompt, max_chars=settings.MAX_PROMPT_CHARS)
+        system_prompt = check_text(
+            "system_prompt", self.system_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True
+        )
+        continue_from = self.continue_from or ""  # kept as it is: its last space or line break is where it goes on
+        spec = get_spec(self.model or default_model("text-generation"))
+        if "text-generation" not in spec.tasks:
+            raise UserError(f"{spec.key} is not a text generation model.", f"{spec.key} 不是文本生成模型。")
+        if spec.is_served and continue_from and spec.kind == "instruct":
+            raise UserError(
+                f"Continue works with the models that run here; {spec.key} is served by an engine: use Generate.",
+                f"“续写”只适用于在本机运行的模型；{spec.key} 由推理服务提供：请用“生成”。",
+            )
+        return replace(
+            self,
+            prompt=prompt,
+            model=spec.key,
+            params=self.params.validated(),
+            seed=resolve_seed(self.seed),
+            system_prompt=system_prompt,
+            continue_from=continue_from,
+        )
 
 
 @dataclass
@@ -177,33 +216,14 @@ def _trim(lm: LoadedModel, inputs: dict, max_new_tokens: int) -> tuple[dict, lis
     ]
 
 
-def generate(
-    manager: ModelManager,
-    prompt: str,
-    model: str,
-    params: GenerationParams,
-    seed: int = 0,
-    system_prompt: str = "",
-    continue_from: str = "",
-) -> Iterator[TextUpdate]:
-    """Stream the candidates for `prompt` from catalogue model `model`; every update carries the stats so far.
-
-    `continue_from`: text an earlier run wrote for this prompt; the candidates are then what comes after it.
-    """
-    prompt = check_text("prompt", prompt, max_chars=settings.MAX_PROMPT_CHARS)
-    system_prompt = check_text("system_prompt", system_prompt, max_chars=settings.MAX_PROMPT_CHARS, allow_empty=True)
+def generate(manager: ModelManager, request: TextRequest) -> Iterator[TextUpdate]:
+    """Stream the candidates for `request.prompt`; every update carries the stats so far."""
+    request = request.validated()
+    prompt, system_prompt, continue_from = request.prompt, request.system_prompt, request.continue_from
+    params, seed, model = request.params, request.seed, request.model
     check_prompt(f"{system_prompt}\n{prompt}", "text")  # safe mode: refused before any model loads
     spec = get_spec(model)
-    if "text-generation" not in spec.tasks:
-        raise UserError(f"{model} is not a text generation model.", f"{model} 不是文本生成模型。")
-    params = params.validated()
-    seed = resolve_seed(seed)
     if spec.is_served:
-        if continue_from and spec.kind == "instruct":
-            raise UserError(
-                f"Continue works with the models that run here; {model} is served by an engine: use Generate.",
-                f"“续写”只适用于在本机运行的模型；{model} 由推理服务提供：请用“生成”。",
-            )
         yield from _generate_served(spec, prompt + continue_from, system_prompt, params, seed)
         return
     import torch
