@@ -15,7 +15,14 @@ from aigc_demo.errors import UserError
 from aigc_demo.tasks.news import news_summary
 from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
 from aigc_demo.tasks.news.fetch import check_url, fetch_article
-from aigc_demo.tasks.news.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
+from aigc_demo.tasks.news.news_summary import (
+    Progress,
+    SummaryRequest,
+    SummaryResult,
+    pick_model,
+    summarize,
+    summarize_stream,
+)
 from aigc_demo.tasks.news.text_units import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
@@ -26,8 +33,9 @@ ARTICLE = NEWS_EN[0]["article"]
 LONG_ARTICLE = "\n\n".join(x["article"] for x in NEWS_EN)
 
 
-def run(*args, **kwargs) -> tuple[list[Progress], SummaryResult]:
-    events = list(summarize_stream(*args, **kwargs))
+def run(manager, *args, max_input_tokens: int | None = None, **kwargs) -> tuple[list[Progress], SummaryResult]:
+    """The progress events and the result of SummaryRequest(*args, **kwargs)."""
+    events = list(summarize_stream(manager, SummaryRequest(*args, **kwargs), max_input_tokens=max_input_tokens))
     assert isinstance(events[-1], SummaryResult) and all(isinstance(e, Progress) for e in events[:-1])
     return events[:-1], events[-1]
 
@@ -118,7 +126,8 @@ def test_chinese_goes_to_the_chat_model_through_its_template(manager):
 
 
 def test_stop_ends_the_generation_thread(manager):
-    events = summarize_stream(manager, ARTICLE, "abstractive", "distilbart-cnn-12-6", 512, min_new_tokens=512)
+    req = SummaryRequest(ARTICLE, "abstractive", "distilbart-cnn-12-6", 512, min_new_tokens=512)
+    events = summarize_stream(manager, req)
     stages = []
     for event in events:
         stages.append(event.stage)
@@ -170,7 +179,7 @@ def test_asking_for_more_sentences_than_the_article_has_says_so(manager):
 
 
 def test_summarize_returns_the_text(manager):
-    assert summarize(manager, ARTICLE).summary == run(manager, ARTICLE)[1].summary
+    assert summarize(manager, SummaryRequest(ARTICLE)).summary == run(manager, ARTICLE)[1].summary
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
@@ -194,14 +203,14 @@ def test_summarize_returns_the_text(manager):
 )
 def test_bad_input_gets_a_clear_message(manager, kwargs, message):
     with pytest.raises(UserError, match=message) as raised:
-        list(summarize_stream(manager, **kwargs))
+        list(summarize_stream(manager, SummaryRequest(**kwargs)))
     assert raised.value.zh != raised.value.en
 
 
 def test_too_long_article_is_refused_not_cut(manager, monkeypatch):
     monkeypatch.setattr(settings, "MAX_ARTICLE_CHARS", 1000)
     with pytest.raises(UserError, match="limit is 1,000"):
-        list(summarize_stream(manager, ARTICLE))
+        list(summarize_stream(manager, SummaryRequest(ARTICLE)))
 
 
 # --- URL input ------------------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
+import inspect
 import logging
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import gradio as gr
 
@@ -64,6 +66,26 @@ def user_errors(request: gr.Request | None, *, calm: bool = False) -> Iterator[s
             ),
             print_exception=False,  # logged above with its traceback at ERROR; gradio would print it again
         ) from exc
+
+
+def handler(fn: Callable, *bound: object, **keywords: object) -> Callable:
+    """`functools.partial(fn, *bound, **keywords)` as gradio can read it: a plain (generator) function with the partial's signature
+    and `fn`'s annotations. gradio finds `request: gr.Request` by type hint, which it cannot read from a partial."""
+    partial = functools.partial(fn, *bound, **keywords)
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            yield from partial(*args, **kwargs)
+
+    else:
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            return partial(*args, **kwargs)
+
+    call.__signature__ = inspect.signature(partial)
+    return call
 
 
 def safe_message(text: str) -> str:
