@@ -143,8 +143,7 @@ def _article_column() -> dict[str, Any]:
     }
     method_help = gr.Markdown(help_texts[SummaryRequest.method], elem_id="news-method-help")
     num_sentences = bounded_slider(
-        1,
-        settings.MAX_SUMMARY_SENTENCES,
+        *SummaryRequest.BOUNDS["num_sentences"],
         value=SummaryRequest.num_sentences,
         step=1,
         label=t("news.sentences", "Sentences in the summary", "摘要句数"),
@@ -185,8 +184,7 @@ def _abstractive_settings() -> dict[str, Any]:
     )
     with gr.Row():
         min_new_tokens = bounded_slider(
-            0,
-            settings.MAX_SUMMARY_TOKENS,
+            *SummaryRequest.BOUNDS["min_new_tokens"],
             value=min(DEFAULT_MIN_NEW_TOKENS, SummaryRequest.max_new_tokens),
             step=1,
             label="min_new_tokens",
@@ -194,8 +192,7 @@ def _abstractive_settings() -> dict[str, Any]:
             info=t("news.min", "Shortest summary, in tokens (a token is about ¾ of a word)", "最短长度（词元）"),
         )
         max_new_tokens = bounded_slider(
-            8,
-            settings.MAX_SUMMARY_TOKENS,
+            *SummaryRequest.BOUNDS["max_new_tokens"],
             value=SummaryRequest.max_new_tokens,
             step=1,
             label="max_new_tokens",

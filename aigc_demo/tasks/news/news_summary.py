@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
@@ -45,6 +46,12 @@ class SummaryRequest:
     min_new_tokens: int | None = None  # shortest abstractive summary; None = the model's default, never above max
     reference: str = ""  # a person's summary to score against (ROUGE); "" = none
 
+    BOUNDS: ClassVar[dict[str, tuple[int, int]]] = {
+        "num_sentences": (1, settings.MAX_SUMMARY_SENTENCES),
+        "max_new_tokens": (8, settings.MAX_SUMMARY_TOKENS),
+        "min_new_tokens": (0, settings.MAX_SUMMARY_TOKENS),
+    }
+
     def validated(self) -> SummaryRequest:
         """A checked copy (UserError on the first bad field); `model` and a None `min_new_tokens` are decided by
         the article's language, in the task."""
@@ -53,14 +60,12 @@ class SummaryRequest:
         reference = check_text("reference", self.reference, max_chars=settings.MAX_ARTICLE_CHARS, allow_empty=True)
         checked = replace(self, article=article, method=method, reference=reference)
         if method == "extractive":
-            sentences = check_number(
-                "num_sentences", self.num_sentences, 1, settings.MAX_SUMMARY_SENTENCES, integer=True
-            )
+            sentences = check_number("num_sentences", self.num_sentences, *self.BOUNDS["num_sentences"], integer=True)
             return replace(checked, num_sentences=sentences)
-        most = check_number("max_new_tokens", self.max_new_tokens, 8, settings.MAX_SUMMARY_TOKENS, integer=True)
+        most = check_number("max_new_tokens", self.max_new_tokens, *self.BOUNDS["max_new_tokens"], integer=True)
         least = self.min_new_tokens
         if least is not None:
-            least = check_number("min_new_tokens", least, 0, settings.MAX_SUMMARY_TOKENS, integer=True)
+            least = check_number("min_new_tokens", least, *self.BOUNDS["min_new_tokens"], integer=True)
             if least > most:
                 raise UserError(
                     f"`min_new_tokens` ({least}) must not be above `max_new_tokens` ({most}).",
