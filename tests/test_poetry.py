@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gradio_client.exceptions import AppError
 
+from aigc_demo import settings
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks.poetry.chinese_check import split_lines
@@ -223,6 +224,58 @@ def test_api_parameters_are_the_documented_ones(app_client):
     names = [p["parameter_name"] for p in api["named_endpoints"]["/write_poem"]["parameters"]]
     assert names[:8] == ["prompt", "form", "acrostic", "model", "temperature", "top_k", "top_p", "seed"]
     assert all(p["parameter_has_default"] for p in api["named_endpoints"]["/write_poem"]["parameters"][1:])
+    defaults = {
+        p["parameter_name"]: p["parameter_default"] for p in api["named_endpoints"]["/write_poem"]["parameters"]
+    }
+    assert {name: defaults[name] for name in names[1:]} == {name: getattr(PoemRequest, name) for name in names[1:]}
+
+
+def test_a_request_is_cleaned_once_and_stays_clean():
+    req = PoemRequest("明月", acrostic=" 春夏 秋冬 ", seed=7, fixed_lines=["春 前明月光，"]).validated()
+    assert (req.acrostic, req.model, req.seed, req.fixed_lines) == (
+        "春夏秋冬",
+        "gpt2-chinese-poem",
+        7,
+        ("春前明月光",),
+    )
+    assert req.validated() == req
+    english = PoemRequest("the sea", "english-quatrain", acrostic="m o o n", top_k=50.0).validated()
+    assert (english.acrostic, english.model, english.top_k, type(english.top_k)) == (
+        "MOON",
+        "qwen2.5-0.5b-instruct",
+        50,
+        int,
+    )
+    assert PoemRequest("明月", seed=-1).validated().seed in range(settings.MAX_SEED + 1)
+
+
+def test_the_tab_handler_answers_with_a_dict_per_update(manager):
+    """The tab's handler, run as gradio runs it (a dict of inputs), on the twin: each update names its outputs."""
+    import functools
+
+    import gradio as gr
+
+    from aigc_demo.tasks.poetry.poetry import write_poem_stream
+    from aigc_demo.ui import poetry_tab
+    from aigc_demo.ui.stopping import Stopper
+
+    with gr.Blocks():
+        ui = poetry_tab.layout()
+    defaults = PoemRequest("明月", seed=4, num_candidates=2)
+    inputs = {getattr(ui, name): getattr(defaults, name) for name in poetry_tab.REQUEST_FIELDS}
+    inputs[ui.randomize_seed] = False
+    task = functools.partial(write_poem_stream, manager)
+    updates = list(poetry_tab.write_poems(ui, task, Stopper(), inputs))
+    assert updates[0] == gr.skip() and set(updates[1]) == {ui.stats}
+    final = updates[-1]
+    assert set(final) == set(ui.outputs) and final[ui.seed] == 4 and "seed 4" in final[ui.stats]
+    assert [bool(final[poem]) for poem in ui.poems] == [True, True, False, False]
+    assert all(final[check].startswith("**Form check**") for check in ui.checks[:2])
+    assert final[ui.download].endswith(".md")
+    inputs |= {ui.poems[0]: final[ui.poems[0]], ui.from_line: 3, ui.seed: 5}
+    again = list(poetry_tab.write_poems(ui, task, Stopper(), inputs, regenerate=True))[-1]
+    kept = poem_lines(final[ui.poems[0]], "wuyan-jueju")[:2]
+    assert all(poem_lines(again[poem], "wuyan-jueju")[:2] == kept for poem in ui.poems[:2]), again
 
 
 @pytest.mark.parametrize(
