@@ -75,7 +75,7 @@ class NewsLayout:
     highlight: gr.HTML
 
     @property
-    def settings(self) -> set:
+    def run_inputs(self) -> set:
         return {getattr(self, name) for name in REQUEST_FIELDS}
 
     @property
@@ -337,7 +337,7 @@ def wire(ui: NewsLayout, summarize_stream: SummarizeStream, fetch: Callable[[str
         [ui.run_button.click],
         lambda: ui.run_button.click(
             handler(run_summary, ui, summarize_stream, stopper),
-            ui.settings,
+            ui.run_inputs,
             ui.outputs,
             concurrency_id=LIGHT_CONCURRENCY_ID,  # an extractive run needs no model; an abstractive one takes a slot
             concurrency_limit=settings.LIGHT_CONCURRENCY,

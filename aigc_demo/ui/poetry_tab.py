@@ -76,7 +76,7 @@ class PoetryLayout:
     randomize_seed: gr.Checkbox
 
     @property
-    def settings(self) -> set:
+    def run_inputs(self) -> set:
         """What a run reads: the request's controls and the seed's Randomize box."""
         return {getattr(self, name) for name in REQUEST_FIELDS} | {self.randomize_seed}
 
@@ -325,10 +325,10 @@ def write_poems(
         first_visit.check_prompt(inputs[ui.prompt], MAX_PROMPT_CHARS)
         req = ui.request(inputs, kept)
         parameters = poem_parameters(req, "num_candidates") | ({"fixed_lines": list(kept)} if kept else {})
-        yield from follow(ui, stopper, lang, request, req, write_poem_stream(req), parameters)
+        yield from follow_run(ui, stopper, lang, request, req, write_poem_stream(req), parameters)
 
 
-def follow(
+def follow_run(
     ui: PoetryLayout, stopper: Stopper, lang: str, request: gr.Request | None, req: PoemRequest,
     updates: Iterator[PoemResult], parameters: dict,
 ):  # fmt: skip
@@ -381,9 +381,9 @@ def wire(ui: PoetryLayout, write_poem_stream: StreamFn) -> None:
     )
     run = handler(write_poems, ui, write_poem_stream, stopper)
     writes = [ui.run_button.click, ui.prompt.submit]
-    busy.wire(writes, lambda: gr.on(writes, run, ui.settings, ui.outputs, **common))
+    busy.wire(writes, lambda: gr.on(writes, run, ui.run_inputs, ui.outputs, **common))
     regenerate = handler(write_poems, ui, write_poem_stream, stopper, regenerate=True)
-    again = ui.settings | {ui.poems[0], ui.from_line}
+    again = ui.run_inputs | {ui.poems[0], ui.from_line}
     busy.wire(
         [ui.regenerate_button.click], lambda: ui.regenerate_button.click(regenerate, again, ui.outputs, **common)
     )
