@@ -69,7 +69,7 @@ TASKS: list[TaskRecord] = [
         catalog_tasks=("poetry",),
         callables={"write_poem_stream": Bind("aigc_demo.tasks.poetry.poetry:write_poem_stream", f"{_Z}:poem_seconds")},
         tab=("aigc_demo.ui.poetry_tab:create_tab", ("write_poem_stream",)),
-        apis=(("aigc_demo.ui.poetry_tab:create_api", ("write_poem_stream",)),),
+        apis=(("aigc_demo.ui.poetry_api:create_api", ("write_poem_stream",)),),
     ),
     TaskRecord(
         key="news",
@@ -85,7 +85,7 @@ TASKS: list[TaskRecord] = [
             ),
         },
         tab=("aigc_demo.ui.news_summary_tab:create_tab", ("summarize_stream",)),
-        apis=(("aigc_demo.ui.news_summary_tab:create_api", ("summarize",)),),
+        apis=(("aigc_demo.ui.news_summary_api:create_api", ("summarize",)),),
     ),
     TaskRecord(
         key="image",

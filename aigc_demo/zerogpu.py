@@ -67,15 +67,16 @@ def compare_seconds(arguments: dict) -> float:
 
 def poem_seconds(arguments: dict) -> float:
     """A poem is under ~120 tokens; constrained decoding writes candidates one after another."""
-    return 10 + 8 * _number(arguments.get("num_candidates"), 1)
+    return 10 + 8 * _number(getattr(arguments.get("req"), "num_candidates", None), 1)
 
 
 def summary_seconds(arguments: dict) -> float:
     """One generation per ~3,000-character chunk of the article, plus the reduce steps that combine them."""
-    article = arguments.get("article")
+    req = arguments.get("req")
+    article = getattr(req, "article", None)
     chunks = math.ceil(len(article) / 3000) if isinstance(article, str) and article else 1
     generations = chunks + (chunks > 1) * math.ceil(math.log2(chunks) + 1)
-    return 10 + generations * _number(arguments.get("max_new_tokens"), 142) / 25
+    return 10 + generations * _number(getattr(req, "max_new_tokens", None), 142) / 25
 
 
 def image_seconds(arguments: dict) -> float:
@@ -166,4 +167,4 @@ def perplexity(arguments: dict) -> bool:
 
 def abstractive(arguments: dict) -> bool:
     """Whether a summary needs a model: the extractive method is arithmetic on the CPU."""
-    return arguments.get("method") != "extractive"
+    return getattr(arguments.get("req"), "method", None) != "extractive"

@@ -43,10 +43,10 @@ def evaluate(rows: list[dict], model: str = "") -> dict[str, dict[str, float]]:
     }
     if model:
         from aigc_demo.manager import get_manager
-        from aigc_demo.tasks.news.news_summary import summarize_stream
+        from aigc_demo.tasks.news.news_summary import SummaryRequest, summarize_stream
 
         def abstractive(text: str):
-            *_, result = summarize_stream(get_manager(), text, "abstractive", model)
+            *_, result = summarize_stream(get_manager(), SummaryRequest(text, "abstractive", model))
             return result
 
         methods["abstr"] = abstractive

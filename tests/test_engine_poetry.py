@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from aigc_demo.tasks.poetry.poetry import poem_lines, write_poem, write_poem_stream
+from aigc_demo.tasks.poetry.poetry import PoemRequest, poem_lines, write_poem, write_poem_stream
 
 from .test_engine import engine_threads
 
@@ -21,7 +21,9 @@ def enforcement(report) -> str:
 
 
 def test_a_served_chinese_acrostic_quatrain_holds_its_form(manager, llama_served):
-    result = write_poem(manager, "春天的山", "wuyan-jueju", acrostic="春夏秋冬", model=llama_served.key, seed=3)
+    result = write_poem(
+        manager, PoemRequest("春天的山", "wuyan-jueju", acrostic="春夏秋冬", model=llama_served.key, seed=3)
+    )
     poem, report = result.poems[0], result.reports[0]
     lines = poem_lines(poem, "wuyan-jueju")
     assert len(lines) == 4 and all(len(line) == 5 for line in lines)
@@ -34,7 +36,7 @@ def test_a_served_chinese_acrostic_quatrain_holds_its_form(manager, llama_served
 
 
 def test_a_served_english_quatrain_rhymes_and_says_how(manager, llama_served):
-    result = write_poem(manager, "the sea at night", "english-quatrain", model=llama_served.key, seed=5)
+    result = write_poem(manager, PoemRequest("the sea at night", "english-quatrain", model=llama_served.key, seed=5))
     report = result.reports[0]
     assert len(poem_lines(result.poems[0], "english-quatrain")) == 4
     assert not [c for c in report.failures() if c.name in ("line_count", "rhyme")], report.summary()
@@ -42,14 +44,16 @@ def test_a_served_english_quatrain_rhymes_and_says_how(manager, llama_served):
 
 
 def test_served_free_verse_is_one_grammar_request_with_its_acrostic(manager, llama_served):
-    result = write_poem(manager, "morning", "english-free", acrostic="SUN", model=llama_served.key, seed=1)
+    result = write_poem(
+        manager, PoemRequest("morning", "english-free", acrostic="SUN", model=llama_served.key, seed=1)
+    )
     lines = poem_lines(result.poems[0], "english-free")
     assert [line[0].upper() for line in lines] == list("SUN")
     assert result.reports[0].ok and "written alone" not in enforcement(result.reports[0])
 
 
 def test_stopping_a_served_poem_closes_its_requests(manager, llama_served):
-    updates = write_poem_stream(manager, "river", "qiyan-lushi", model=llama_served.key, seed=2)
+    updates = write_poem_stream(manager, PoemRequest("river", "qiyan-lushi", model=llama_served.key, seed=2))
     assert not next(updates).done
     updates.close()
     deadline = time.monotonic() + 10
@@ -59,11 +63,10 @@ def test_stopping_a_served_poem_closes_its_requests(manager, llama_served):
 
 
 def test_a_served_summary_is_map_reduced_with_progress(manager, llama_served):
-    from aigc_demo.tasks.news.news_summary import summarize_stream
+    from aigc_demo.tasks.news.news_summary import SummaryRequest, summarize_stream
 
-    events = list(
-        summarize_stream(manager, ARTICLE, "abstractive", llama_served.key, max_new_tokens=48, max_input_tokens=120)
-    )
+    req = SummaryRequest(ARTICLE, "abstractive", llama_served.key, max_new_tokens=48)
+    events = list(summarize_stream(manager, req, max_input_tokens=120))
     *progress, result = events
     stages = [p.stage for p in progress]
     assert "map" in stages and "reduce" in stages  # several chunks, then their summaries combined
@@ -72,9 +75,9 @@ def test_a_served_summary_is_map_reduced_with_progress(manager, llama_served):
 
 
 def test_stopping_a_served_summary_closes_its_request(manager, llama_served):
-    from aigc_demo.tasks.news.news_summary import summarize_stream
+    from aigc_demo.tasks.news.news_summary import SummaryRequest, summarize_stream
 
-    events = summarize_stream(manager, ARTICLE, "abstractive", llama_served.key, max_new_tokens=200)
+    events = summarize_stream(manager, SummaryRequest(ARTICLE, "abstractive", llama_served.key, max_new_tokens=200))
     for event in events:
         if getattr(event, "stage", "") == "map" and engine_threads():
             break

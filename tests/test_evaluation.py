@@ -172,9 +172,9 @@ def test_a_finished_text_run_carries_its_metrics_with_the_writers_perplexity(man
 
 
 def test_a_finished_poem_run_is_measured_in_characters(manager):
-    from aigc_demo.tasks.poetry.poetry import write_poem
+    from aigc_demo.tasks.poetry.poetry import PoemRequest, write_poem
 
-    result = write_poem(manager, "春天", "wuyan-jueju", temperature=1.0, seed=3, num_candidates=2)
+    result = write_poem(manager, PoemRequest("春天", "wuyan-jueju", temperature=1.0, seed=3, num_candidates=2))
     plain = evaluate(result.poems, "zh").as_dict()
     assert result.evaluation["language"] == "zh"
     for key in ("distinct_1", "distinct_2", "repeated_4gram_rate", "self_bleu"):

@@ -41,6 +41,15 @@ def test_bound_keeps_what_gradio_reads(fn):
     assert (next(result) if inspect.isgenerator(result) else result) == ("the layout", {"a": 1}, request)
 
 
+def test_bound_takes_keywords_out_of_the_signature():
+    def run(layout_arg, values: dict, request: gr.Request = None, *, again: bool = False):
+        return again
+
+    handler = bound(run, "the layout", again=True)
+    assert list(inspect.signature(handler).parameters) == ["values", "request"]
+    assert handler({}) is True
+
+
 def test_a_partial_would_lose_the_request():
     """Why `bound` exists: gradio reads no type hints through functools.partial, so the request never arrives."""
     filled, *_ = helpers.special_args(functools.partial(_answers, "the layout"), [{"a": 1}], gr.Request())

@@ -9,8 +9,8 @@ from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.inspect_file import EXIT_MARKED, EXIT_UNMARKED, inspect_file, render
-from aigc_demo.tasks.news.news_summary import summarize
-from aigc_demo.tasks.poetry.poetry import write_poem, write_poem_stream
+from aigc_demo.tasks.news.news_summary import SummaryRequest, summarize
+from aigc_demo.tasks.poetry.poetry import PoemRequest, write_poem, write_poem_stream
 from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, generate
 from aigc_demo.ui.downloads import TextFiles, joined
 
@@ -53,9 +53,9 @@ def test_text_download_round_trips_through_inspect(manager, tmp_path):
 
 
 def test_poem_download_round_trips_through_inspect(manager, tmp_path):
-    from aigc_demo.ui.poetry_tab import poem_info
+    from aigc_demo.ui.poetry_api import poem_info
 
-    result = write_poem(manager, "明月", "wuyan-jueju", seed=9)
+    result = write_poem(manager, PoemRequest("明月", "wuyan-jueju", seed=9))
     meta = poem_info("zh", result, {"form": "wuyan-jueju", "temperature": 1.0})
     path = download_of(tmp_path, result.poems[0], meta, "明月")
     assert path.name == "poem-output-seed9.md"
@@ -66,10 +66,11 @@ def test_poem_download_round_trips_through_inspect(manager, tmp_path):
 
 
 def test_an_extractive_summary_download_is_not_called_ai_generated(manager, tmp_path):
-    from aigc_demo.ui.news_summary_tab import summary_info
+    from aigc_demo.ui.news_summary_api import summary_info
 
-    result = summarize(manager, ARTICLE, "extractive", num_sentences=2)
-    meta = summary_info("en", result, 2, 64, None)
+    req = SummaryRequest(ARTICLE, "extractive", max_new_tokens=64, num_sentences=2)
+    result = summarize(manager, req)
+    meta = summary_info("en", result, req)
     path = download_of(tmp_path, result.summary, meta, ARTICLE)
     assert path.name == "summary-the-city-council-approved-a-new-budget.md"  # no seed: nothing was sampled
     found = inspect_file(path)
@@ -93,7 +94,7 @@ def test_blocked_text_and_poetry_prompts_load_no_model(prompt, term):
     assert text_error.value.en.startswith("Safe mode is on: this demo does not write") and term in text_error.value.en
     assert "安全模式已开启" in text_error.value.zh
     with pytest.raises(UserError, match="Safe mode is on"):
-        list(write_poem_stream(fresh, prompt, "qiyan-jueju"))
+        list(write_poem_stream(fresh, PoemRequest(prompt, "qiyan-jueju")))
     assert fresh.load_count == {} and fresh.status()["loaded"] == []
 
 
@@ -107,7 +108,7 @@ def test_the_system_prompt_and_acrostic_are_prompts_too():
             )
         )
     with pytest.raises(UserError, match="色情"):
-        list(write_poem_stream(fresh, "春天", "wuyan-lushi", acrostic="春夏色情"))
+        list(write_poem_stream(fresh, PoemRequest("春天", "wuyan-lushi", acrostic="春夏色情")))
     assert fresh.load_count == {}
 
 

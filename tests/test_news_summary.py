@@ -15,7 +15,14 @@ from aigc_demo.errors import UserError
 from aigc_demo.tasks.news import news_summary
 from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
 from aigc_demo.tasks.news.fetch import check_url, fetch_article
-from aigc_demo.tasks.news.news_summary import Progress, SummaryResult, pick_model, summarize, summarize_stream
+from aigc_demo.tasks.news.news_summary import (
+    Progress,
+    SummaryRequest,
+    SummaryResult,
+    pick_model,
+    summarize,
+    summarize_stream,
+)
 from aigc_demo.tasks.news.text_units import split_sentences
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
@@ -26,8 +33,9 @@ ARTICLE = NEWS_EN[0]["article"]
 LONG_ARTICLE = "\n\n".join(x["article"] for x in NEWS_EN)
 
 
-def run(*args, **kwargs) -> tuple[list[Progress], SummaryResult]:
-    events = list(summarize_stream(*args, **kwargs))
+def run(manager, *args, max_input_tokens: int | None = None, **kwargs) -> tuple[list[Progress], SummaryResult]:
+    """The progress events and the result of SummaryRequest(*args, **kwargs)."""
+    events = list(summarize_stream(manager, SummaryRequest(*args, **kwargs), max_input_tokens=max_input_tokens))
     assert isinstance(events[-1], SummaryResult) and all(isinstance(e, Progress) for e in events[:-1])
     return events[:-1], events[-1]
 
@@ -118,7 +126,8 @@ def test_chinese_goes_to_the_chat_model_through_its_template(manager):
 
 
 def test_stop_ends_the_generation_thread(manager):
-    events = summarize_stream(manager, ARTICLE, "abstractive", "distilbart-cnn-12-6", 512, min_new_tokens=512)
+    req = SummaryRequest(ARTICLE, "abstractive", "distilbart-cnn-12-6", 512, min_new_tokens=512)
+    events = summarize_stream(manager, req)
     stages = []
     for event in events:
         stages.append(event.stage)
@@ -153,9 +162,11 @@ def test_abstractive_stats_say_how_much_of_the_summary_the_article_has(manager):
 
     _, result = run(manager, ARTICLE, "abstractive", "distilbart-cnn-12-6", max_new_tokens=8)
     assert result.found_in_article == share_found_in(result.summary, ARTICLE, "en")
-    if result.found_in_article is not None:  # a twin may write no two words in a row
-        assert f"{100 * result.found_in_article:.0f}% of the summary's word pairs" in stats_text("en", result)
-        assert "原文可查" in stats_text("zh", result)
+    assert (
+        result.found_in_article is not None
+    )  # the twin writes word pairs at this length (none of them the article's)
+    assert f"{100 * result.found_in_article:.0f}% of the summary's word pairs" in stats_text("en", result)
+    assert "原文可查" in stats_text("zh", result)
 
 
 def test_reference_that_is_the_article_is_not_scored(manager):
@@ -170,7 +181,29 @@ def test_asking_for_more_sentences_than_the_article_has_says_so(manager):
 
 
 def test_summarize_returns_the_text(manager):
-    assert summarize(manager, ARTICLE).summary == run(manager, ARTICLE)[1].summary
+    assert summarize(manager, SummaryRequest(ARTICLE)).summary == run(manager, ARTICLE)[1].summary
+
+
+def test_the_tab_handler_answers_with_a_dict_per_update(manager):
+    """The tab's handler, run as gradio runs it (a dict of inputs): it clears, shows progress, then every output."""
+    import functools
+
+    import gradio as gr
+
+    from aigc_demo.ui import news_summary_tab
+    from aigc_demo.ui.stopping import Stopper
+
+    with gr.Blocks():
+        ui = news_summary_tab.layout()
+    req = SummaryRequest(ARTICLE, num_sentences=2, min_new_tokens=30, reference=NEWS_EN[0]["reference"])
+    inputs = {getattr(ui, name): getattr(req, name) for name in news_summary_tab.REQUEST_FIELDS}
+    task = functools.partial(summarize_stream, manager)
+    first, *steps, final = news_summary_tab.run_summary(ui, task, Stopper(), inputs)
+    assert first == dict.fromkeys(ui.outputs[:-1], "") | {ui.download: None}
+    assert steps == [{ui.stats: "⏳ Picking the key sentences…"}]
+    assert set(final) == set(ui.outputs) and len(split_sentences(final[ui.summary])) == 2
+    assert "| This summary |" in final[ui.scores] and final[ui.highlight].count("<mark") == 2
+    assert final[ui.notice] == "" and final[ui.download].endswith(".md")
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
@@ -194,14 +227,14 @@ def test_summarize_returns_the_text(manager):
 )
 def test_bad_input_gets_a_clear_message(manager, kwargs, message):
     with pytest.raises(UserError, match=message) as raised:
-        list(summarize_stream(manager, **kwargs))
+        list(summarize_stream(manager, SummaryRequest(**kwargs)))
     assert raised.value.zh != raised.value.en
 
 
 def test_too_long_article_is_refused_not_cut(manager, monkeypatch):
     monkeypatch.setattr(settings, "MAX_ARTICLE_CHARS", 1000)
     with pytest.raises(UserError, match="limit is 1,000"):
-        list(summarize_stream(manager, ARTICLE))
+        list(summarize_stream(manager, SummaryRequest(ARTICLE)))
 
 
 # --- URL input ------------------------------------------------------------------------------------------------
@@ -304,6 +337,8 @@ def test_summarize_endpoint_parameters_in_the_documented_order(app_client):
     api = app_client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/summarize"]
     names = [p["parameter_name"] for p in api["parameters"]]
     assert names == ["article", "method", "model", "max_new_tokens", "num_sentences", "min_new_tokens"]
+    defaults = {p["parameter_name"]: p["parameter_default"] for p in api["parameters"][1:]}
+    assert defaults == {name: getattr(SummaryRequest, name) for name in names[1:]}
     two, info = app_client.predict(ARTICLE, "extractive", "auto", 142, 2, api_name="/summarize")
     assert info["ai_generated"] is False and info["parameters"]["num_sentences"] == 2
     assert len(split_sentences(two)) == 2 and two in ARTICLE.replace("\n\n", " ")

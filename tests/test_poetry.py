@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from gradio_client.exceptions import AppError
 
+from aigc_demo import settings
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
 from aigc_demo.tasks.poetry.chinese_check import split_lines
 from aigc_demo.tasks.poetry.forms import FORMS
-from aigc_demo.tasks.poetry.poetry import check, lines_before, poem_lines, write_poem
+from aigc_demo.tasks.poetry.poetry import PoemRequest, check, lines_before, poem_lines, write_poem
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
 # 5 seeds x 4 candidates = 20 poems per form through the real gpt2-chinese-poem twin (the hand-built model in
@@ -35,7 +36,7 @@ def test_every_chinese_poem_has_its_form_acrostic_and_rhyme(manager, form_key):
     poems = 0
     for seed in SEEDS:
         heads = acrostic if seed % 2 else ""
-        result = write_poem(manager, "明月", form_key, heads, seed=seed, num_candidates=CANDIDATES)
+        result = write_poem(manager, PoemRequest("明月", form_key, heads, seed=seed, num_candidates=CANDIDATES))
         assert result.model == "gpt2-chinese-poem" and result.is_twin and result.seed == seed
         assert len(result.poems) == len(result.reports) == CANDIDATES
         for poem, report in zip(result.poems, result.reports, strict=True):
@@ -48,13 +49,13 @@ def test_every_chinese_poem_has_its_form_acrostic_and_rhyme(manager, form_key):
 
 def test_enforced_tones_pass_the_tone_checks_too(manager):
     for seed in range(3):
-        result = write_poem(manager, "秋", "qiyan-lushi", seed=seed, num_candidates=2, enforce_tone=True)
+        result = write_poem(manager, PoemRequest("秋", "qiyan-lushi", seed=seed, num_candidates=2, enforce_tone=True))
         for report in result.reports:
             assert report.ok and not report.failures(required_only=False), report.to_markdown()
 
 
 def test_without_strict_rhyme_the_shape_still_holds(manager):
-    result = write_poem(manager, "明月", "wuyan-jueju", seed=1, num_candidates=4, strict_rhyme=False)
+    result = write_poem(manager, PoemRequest("明月", "wuyan-jueju", seed=1, num_candidates=4, strict_rhyme=False))
     for poem, report in zip(result.poems, result.reports, strict=True):
         assert_chinese_form(poem, "wuyan-jueju")
         assert {c.name for c in report.failures()} <= {"rhyme", "rhyme_scheme"}
@@ -62,31 +63,31 @@ def test_without_strict_rhyme_the_shape_still_holds(manager):
 
 def test_a_first_line_of_the_right_length_is_kept(manager):
     for seed in range(3):
-        result = write_poem(manager, "春风又绿江南岸。", "qiyan-jueju", seed=seed, num_candidates=2)
+        result = write_poem(manager, PoemRequest("春风又绿江南岸。", "qiyan-jueju", seed=seed, num_candidates=2))
         for poem, report in zip(result.poems, result.reports, strict=True):
             assert poem_lines(poem, "qiyan-jueju")[0] == "春风又绿江南岸" and report.ok, poem
     # The wrong length for the form, or a clash with the acrostic: the text is a theme, not line 1.
-    result = write_poem(manager, "春风又绿江南岸", "wuyan-jueju", seed=0)
+    result = write_poem(manager, PoemRequest("春风又绿江南岸", "wuyan-jueju", seed=0))
     assert poem_lines(result.poems[0], "wuyan-jueju")[0] != "春风又绿江南岸"[:5]
-    result = write_poem(manager, "春风又绿江南岸", "qiyan-jueju", "夏秋冬春", seed=0)
+    result = write_poem(manager, PoemRequest("春风又绿江南岸", "qiyan-jueju", "夏秋冬春", seed=0))
     assert result.poems[0].startswith("夏") and result.reports[0].ok
 
 
 def test_an_english_theme_for_a_chinese_form_warns(manager):
-    result = write_poem(manager, "the moon", "wuyan-jueju", seed=0)
+    result = write_poem(manager, PoemRequest("the moon", "wuyan-jueju", seed=0))
     assert result.reports[0].ok
     assert any("Chinese theme" in en and "中文主题" in zh for en, zh in result.warnings)
 
 
 def test_same_seed_same_poems(manager):
-    a = write_poem(manager, "明月", "wuyan-lushi", seed=42, num_candidates=2).poems
-    b = write_poem(manager, "明月", "wuyan-lushi", seed=42, num_candidates=2).poems
-    c = write_poem(manager, "明月", "wuyan-lushi", seed=43, num_candidates=2).poems
+    a = write_poem(manager, PoemRequest("明月", "wuyan-lushi", seed=42, num_candidates=2)).poems
+    b = write_poem(manager, PoemRequest("明月", "wuyan-lushi", seed=42, num_candidates=2)).poems
+    c = write_poem(manager, PoemRequest("明月", "wuyan-lushi", seed=43, num_candidates=2)).poems
     assert a == b and a != c
 
 
 def test_chinese_forms_work_with_the_instruct_model_too(manager):
-    result = write_poem(manager, "明月", "wuyan-jueju", "春夏秋冬", model="qwen2.5-0.5b-instruct", seed=3)
+    result = write_poem(manager, PoemRequest("明月", "wuyan-jueju", "春夏秋冬", model="qwen2.5-0.5b-instruct", seed=3))
     assert_chinese_form(result.poems[0], "wuyan-jueju", "春夏秋冬")
     assert result.reports[0].ok, result.reports[0].to_markdown()
 
@@ -94,10 +95,10 @@ def test_chinese_forms_work_with_the_instruct_model_too(manager):
 @pytest.mark.parametrize(("form_key", "line"), [("wuyan-jueju", 2), ("qiyan-lushi", 5), ("wuyan-lushi", 8)])
 def test_regenerate_from_line_n_keeps_the_lines_before_it(manager, form_key, line):
     acrostic = "春夏秋冬风花雪月"[: FORMS[form_key].num_lines]
-    first = write_poem(manager, "山", form_key, acrostic, seed=1).poems[0]
+    first = write_poem(manager, PoemRequest("山", form_key, acrostic, seed=1)).poems[0]
     kept = lines_before(first, form_key, line)
     assert len(kept) == line - 1
-    again = write_poem(manager, "山", form_key, acrostic, seed=2, num_candidates=3, fixed_lines=kept)
+    again = write_poem(manager, PoemRequest("山", form_key, acrostic, seed=2, num_candidates=3, fixed_lines=kept))
     for poem, report in zip(again.poems, again.reports, strict=True):
         assert poem_lines(poem, form_key)[: line - 1] == kept
         assert_chinese_form(poem, form_key, acrostic)
@@ -128,7 +129,7 @@ def structure_ok(report) -> bool:
 def test_english_forms_have_their_line_count_and_acrostic(manager, form_key, acrostic, lines):
     syllables_ok = 0
     for seed in range(3):
-        result = write_poem(manager, "autumn rain", form_key, acrostic, seed=seed, num_candidates=2)
+        result = write_poem(manager, PoemRequest("autumn rain", form_key, acrostic, seed=seed, num_candidates=2))
         assert result.model == "qwen2.5-0.5b-instruct"
         for poem, report in zip(result.poems, result.reports, strict=True):
             assert len(poem.splitlines()) == lines, poem
@@ -140,20 +141,22 @@ def test_english_forms_have_their_line_count_and_acrostic(manager, form_key, acr
 
 
 def test_english_free_verse_with_an_acrostic_has_one_line_per_letter(manager):
-    result = write_poem(manager, "a city waking up", "english-free", "SUN", seed=0)
+    result = write_poem(manager, PoemRequest("a city waking up", "english-free", "SUN", seed=0))
     assert [line[0].upper() for line in result.poems[0].splitlines()] == list("SUN")
 
 
 def test_english_regenerate_keeps_the_first_lines(manager):
-    first = write_poem(manager, "the sea", "english-quatrain", "MOON", seed=0).poems[0]
+    first = write_poem(manager, PoemRequest("the sea", "english-quatrain", "MOON", seed=0)).poems[0]
     kept = lines_before(first, "english-quatrain", 3)
-    again = write_poem(manager, "the sea", "english-quatrain", "MOON", seed=5, num_candidates=2, fixed_lines=kept)
+    again = write_poem(
+        manager, PoemRequest("the sea", "english-quatrain", "MOON", seed=5, num_candidates=2, fixed_lines=kept)
+    )
     for poem, report in zip(again.poems, again.reports, strict=True):
         assert poem.splitlines()[:2] == kept and structure_ok(report), poem
 
 
 def test_temperature_zero_writes_one_poem_and_says_why(manager):
-    result = write_poem(manager, "明月", "wuyan-jueju", temperature=0, num_candidates=3)
+    result = write_poem(manager, PoemRequest("明月", "wuyan-jueju", temperature=0, num_candidates=3))
     assert len(result.poems) == 1 and result.reports[0].ok
     assert any("Temperature 0" in en for en, _ in result.warnings)
 
@@ -199,7 +202,7 @@ def test_bad_input_gets_a_clear_message_before_any_model_loads(kwargs, en, zh):
     manager = ModelManager(mode="tiny", device="cpu")
     call = {"prompt": "明月", "form": "wuyan-jueju"} | kwargs
     with pytest.raises(UserError) as error:
-        write_poem(manager, **call)
+        write_poem(manager, PoemRequest(**call))
     assert en in error.value.en and zh in error.value.zh, (error.value.en, error.value.zh)
     assert manager.load_count == {}
 
@@ -221,6 +224,58 @@ def test_api_parameters_are_the_documented_ones(app_client):
     names = [p["parameter_name"] for p in api["named_endpoints"]["/write_poem"]["parameters"]]
     assert names[:8] == ["prompt", "form", "acrostic", "model", "temperature", "top_k", "top_p", "seed"]
     assert all(p["parameter_has_default"] for p in api["named_endpoints"]["/write_poem"]["parameters"][1:])
+    defaults = {
+        p["parameter_name"]: p["parameter_default"] for p in api["named_endpoints"]["/write_poem"]["parameters"]
+    }
+    assert {name: defaults[name] for name in names[1:]} == {name: getattr(PoemRequest, name) for name in names[1:]}
+
+
+def test_a_request_is_cleaned_once_and_stays_clean():
+    req = PoemRequest("明月", acrostic=" 春夏 秋冬 ", seed=7, fixed_lines=["春 前明月光，"]).validated()
+    assert (req.acrostic, req.model, req.seed, req.fixed_lines) == (
+        "春夏秋冬",
+        "gpt2-chinese-poem",
+        7,
+        ("春前明月光",),
+    )
+    assert req.validated() == req
+    english = PoemRequest("the sea", "english-quatrain", acrostic="m o o n", top_k=50.0).validated()
+    assert (english.acrostic, english.model, english.top_k, type(english.top_k)) == (
+        "MOON",
+        "qwen2.5-0.5b-instruct",
+        50,
+        int,
+    )
+    assert PoemRequest("明月", seed=-1).validated().seed in range(settings.MAX_SEED + 1)
+
+
+def test_the_tab_handler_answers_with_a_dict_per_update(manager):
+    """The tab's handler, run as gradio runs it (a dict of inputs), on the twin: each update names its outputs."""
+    import functools
+
+    import gradio as gr
+
+    from aigc_demo.tasks.poetry.poetry import write_poem_stream
+    from aigc_demo.ui import poetry_tab
+    from aigc_demo.ui.stopping import Stopper
+
+    with gr.Blocks():
+        ui = poetry_tab.layout()
+    defaults = PoemRequest("明月", seed=4, num_candidates=2)
+    inputs = {getattr(ui, name): getattr(defaults, name) for name in poetry_tab.REQUEST_FIELDS}
+    inputs[ui.randomize_seed] = False
+    task = functools.partial(write_poem_stream, manager)
+    updates = list(poetry_tab.write_poems(ui, task, Stopper(), inputs))
+    assert updates[0] == gr.skip() and set(updates[1]) == {ui.stats}
+    final = updates[-1]
+    assert set(final) == set(ui.outputs) and final[ui.seed] == 4 and "seed 4" in final[ui.stats]
+    assert [bool(final[poem]) for poem in ui.poems] == [True, True, False, False]
+    assert all(final[check].startswith("**Form check**") for check in ui.checks[:2])
+    assert final[ui.download].endswith(".md")
+    inputs |= {ui.poems[0]: final[ui.poems[0]], ui.from_line: 3, ui.seed: 5}
+    again = list(poetry_tab.write_poems(ui, task, Stopper(), inputs, regenerate=True))[-1]
+    kept = poem_lines(final[ui.poems[0]], "wuyan-jueju")[:2]
+    assert all(poem_lines(again[poem], "wuyan-jueju")[:2] == kept for poem in ui.poems[:2]), again
 
 
 @pytest.mark.parametrize(
@@ -259,7 +314,9 @@ def test_strict_rhyme_poems_pass_the_checker_under_the_book_they_were_written_fo
     from aigc_demo.tasks.poetry.poetry import check_pasted
 
     for form_key, seed in [("wuyan-jueju", 1), ("qiyan-lushi", 2)]:
-        result = write_poem(manager, "秋", form_key, model=model, seed=seed, num_candidates=2, rhyme_book=rhyme_book)
+        result = write_poem(
+            manager, PoemRequest("秋", form_key, model=model, seed=seed, num_candidates=2, rhyme_book=rhyme_book)
+        )
         assert result.model == model
         for poem, report in zip(result.poems, result.reports, strict=True):
             assert report.rhyme_book == rhyme_book and report.ok, report.to_markdown()

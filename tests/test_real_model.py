@@ -74,9 +74,9 @@ def test_a_real_sentence_is_likelier_than_its_words_shuffled(real):
 
 @pytest.mark.parametrize(("form", "prompt"), [("wuyan-jueju", "春天"), ("haiku", "the autumn moon")])
 def test_its_poems_keep_their_forms(real, form, prompt):
-    from aigc_demo.tasks.poetry.poetry import write_poem
+    from aigc_demo.tasks.poetry.poetry import PoemRequest, write_poem
 
-    result = write_poem(real, prompt, form, model=GEMMA, temperature=0.8, seed=3)
+    result = write_poem(real, PoemRequest(prompt, form, model=GEMMA, temperature=0.8, seed=3))
     assert result.model == GEMMA and not result.is_twin
     assert result.reports[0].ok, (result.poems[0], result.reports[0])
     lines = [line for line in result.poems[0].splitlines() if line.strip()]
@@ -111,7 +111,7 @@ def test_stop_mid_run_ends_the_generation_thread(real):
 
 
 def test_without_the_hub_it_answers_for_the_text_and_poem_models(real):
-    from aigc_demo.tasks.poetry.poetry import write_poem
+    from aigc_demo.tasks.poetry.poetry import PoemRequest, write_poem
     from aigc_demo.ui.common import twin_notice
 
     final = _generate(real, "The weather today is", model="qwen2.5-0.5b-instruct", max_new_tokens=8)[-1]
@@ -120,7 +120,7 @@ def test_without_the_hub_it_answers_for_the_text_and_poem_models(real):
     assert notice == (
         "ℹ️ The Hub cannot be reached: a small real model (gemma-3-270m) answered instead of qwen2.5-0.5b-instruct."
     )
-    poem = write_poem(real, "明月", "wuyan-jueju", model="gpt2-chinese-poem", temperature=0.8, seed=1)
+    poem = write_poem(real, PoemRequest("明月", "wuyan-jueju", model="gpt2-chinese-poem", temperature=0.8, seed=1))
     assert (poem.model, poem.stand_in_for, poem.is_twin) == (GEMMA, "gpt2-chinese-poem", False)
     assert poem.reports[0].ok
     assert not real.is_loaded("qwen2.5-0.5b-instruct")  # no random twin was loaded for it
@@ -154,12 +154,11 @@ def test_model_status_over_the_api_shows_it_real(tmp_path_factory):
 def test_strict_rhyme_poems_pass_the_checker_under_their_book(real, book):
     """#16 on the offline real model: a 五言绝句 and a 七言绝句 written with strict rhyme under `book` pass the checker
     (the same one /check_poem serves) under that book, pasted back as a visitor would."""
-    from aigc_demo.tasks.poetry.poetry import check_pasted, write_poem
+    from aigc_demo.tasks.poetry.poetry import PoemRequest, check_pasted, write_poem
 
     for form, prompt in (("wuyan-jueju", "明月"), ("qiyan-jueju", "秋风")):
-        result = write_poem(
-            real, prompt, form, model=GEMMA, temperature=0.9, seed=7, strict_rhyme=True, rhyme_book=book
-        )
+        req = PoemRequest(prompt, form, model=GEMMA, temperature=0.9, seed=7, strict_rhyme=True, rhyme_book=book)
+        result = write_poem(real, req)
         assert not result.is_twin
         report = check_pasted(result.poems[0], form, book)
         assert report.ok, (book, form, result.poems[0], report)

@@ -11,6 +11,8 @@ import pytest
 
 from aigc_demo import zerogpu
 from aigc_demo.tasks.image.text_to_image import ImageRequest
+from aigc_demo.tasks.news.news_summary import SummaryRequest
+from aigc_demo.tasks.poetry.request import PoemRequest
 from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,10 +84,13 @@ def test_durations_grow_with_the_work_and_stay_within_bounds():
     most = ImageRequest("a cat", num_inference_steps=50, num_images=4, width=1024, height=1024)
     assert 60 < zerogpu.clamp_seconds(zerogpu.image_seconds({"req": most})) <= zerogpu.MAX_DURATION_S
     assert zerogpu.clamp_seconds(10_000) == zerogpu.MAX_DURATION_S and zerogpu.clamp_seconds(0.1) == 5
-    short = zerogpu.summary_seconds({"article": "x" * 1000, "max_new_tokens": 142})
-    long = zerogpu.summary_seconds({"article": "x" * 30000, "max_new_tokens": 142})
+    short = zerogpu.summary_seconds({"req": SummaryRequest("x" * 1000, max_new_tokens=142)})
+    long = zerogpu.summary_seconds({"req": SummaryRequest("x" * 30000, max_new_tokens=142)})
     assert short < long
-    assert zerogpu.poem_seconds({"num_candidates": 1}) < zerogpu.poem_seconds({"num_candidates": 4})
+    assert zerogpu.summary_seconds({"req": SummaryRequest("x" * 1000, max_new_tokens=284)}) > short
+    one_poem = zerogpu.poem_seconds({"req": PoemRequest("月", num_candidates=1)})
+    assert one_poem < zerogpu.poem_seconds({"req": PoemRequest("月", num_candidates=4)})
+    assert zerogpu.poem_seconds({"req": "nonsense"}) == one_poem  # a bad request asks for the default
     # Bad input never breaks the scheduling; the task itself then says what is wrong.
     assert zerogpu.clamp_seconds(zerogpu.image_seconds({"req": "nonsense"})) >= zerogpu.MIN_DURATION_S
     assert zerogpu.clamp_seconds(zerogpu.text_seconds({"request": None})) >= zerogpu.MIN_DURATION_S
@@ -110,10 +115,11 @@ def test_extractive_summaries_and_bad_calls_ask_for_no_gpu(manager, monkeypatch)
     monkeypatch.setattr(zerogpu, "gpu", fake_gpu)
     summarize = zerogpu.bind(news_summary.summarize, manager, zerogpu.summary_seconds, zerogpu.abstractive)
     article = "The council met on Monday. It approved a new park. Work starts in May. Residents welcomed the plan."
-    assert summarize(article, "extractive", num_sentences=1)
+    assert summarize(SummaryRequest(article, "extractive", num_sentences=1)).summary
     assert asked == []
-    assert summarize(article, "abstractive", "distilbart-cnn-12-6", 16)
-    assert asked == [zerogpu.clamp_seconds(zerogpu.summary_seconds({"article": article, "max_new_tokens": 16}))]
+    abstractive = SummaryRequest(article, "abstractive", "distilbart-cnn-12-6", 16)
+    assert summarize(abstractive).method == "abstractive"
+    assert asked == [zerogpu.clamp_seconds(zerogpu.summary_seconds({"req": abstractive}))]
 
 
 def test_on_zerogpu_every_local_model_is_placed_at_start_up(monkeypatch):

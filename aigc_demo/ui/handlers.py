@@ -14,20 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 
-def bound(fn: Callable, *args: Any) -> Callable:
-    """`fn` with its first `len(args)` arguments given: a function (a generator function if `fn` is one) whose
-    signature and type hints are the rest of `fn`'s, as gradio reads them."""
+def bound(fn: Callable, *args: Any, **keywords: Any) -> Callable:
+    """`fn` with its first `len(args)` arguments (and `keywords`) given: a function (a generator function if `fn` is
+    one) whose signature and type hints are the rest of `fn`'s, as gradio reads them."""
     signature = inspect.signature(fn)
-    rest = list(signature.parameters.values())[len(args) :]
+    rest = [p for p in list(signature.parameters.values())[len(args) :] if p.name not in keywords]
     if inspect.isgeneratorfunction(fn):
 
         def call(*more, **kwargs):
-            yield from fn(*args, *more, **kwargs)
+            yield from fn(*args, *more, **keywords, **kwargs)
 
     else:
 
         def call(*more, **kwargs):
-            return fn(*args, *more, **kwargs)
+            return fn(*args, *more, **keywords, **kwargs)
 
     functools.update_wrapper(call, fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"), updated=())
     call.__signature__ = signature.replace(parameters=rest)

@@ -282,7 +282,7 @@ def _advanced_settings() -> dict:
             precision=0,
             minimum=0,
             maximum=settings.MAX_SEED,
-            label=t("common.seed", "Seed", "随机种子"),
+            label=t("common.seed", "Seed", "种子"),
             elem_id="text-seed",
         )
         controls["randomize_seed"] = gr.Checkbox(

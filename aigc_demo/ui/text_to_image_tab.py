@@ -262,7 +262,7 @@ def _advanced_settings(spec: ModelSpec) -> dict:
             precision=0,
             minimum=0,
             maximum=settings.MAX_SEED,
-            label=t("common.seed", "Seed", "随机种子"),
+            label=t("common.seed", "Seed", "种子"),
             elem_id="image-seed",
         )
         randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from aigc_demo import settings
 from aigc_demo.catalog import get_spec, models_for
@@ -30,6 +31,47 @@ from aigc_demo.tasks.news.text_units import Sentence, split_sentences
 
 METHODS = ("extractive", "abstractive")
 AUTO = "auto"  # the model for the article's language: the seq2seq news model for English, the chat model for Chinese
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """What to summarise, and how. `validated()` is called once, where the task starts; the UI and /summarize read
+    the defaults from here. Only the fields of the chosen method are checked: the others are not used."""
+
+    article: str  # English or Chinese
+    method: str = "extractive"  # extractive (sentences copied, no model) or abstractive (a model writes)
+    model: str = AUTO  # catalogue key of the abstractive model, or AUTO
+    max_new_tokens: int = settings.DEFAULT_SUMMARY_TOKENS  # longest abstractive summary (of each chunk), in tokens
+    num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES  # sentences in an extractive summary
+    min_new_tokens: int | None = None  # shortest abstractive summary; None = the model's default, never above max
+    reference: str = ""  # a person's summary to score against (ROUGE); "" = none
+
+    BOUNDS: ClassVar[dict[str, tuple[int, int]]] = {
+        "num_sentences": (1, settings.MAX_SUMMARY_SENTENCES),
+        "max_new_tokens": (8, settings.MAX_SUMMARY_TOKENS),
+        "min_new_tokens": (0, settings.MAX_SUMMARY_TOKENS),
+    }
+
+    def validated(self) -> SummaryRequest:
+        """A checked copy (UserError on the first bad field); `model` and a None `min_new_tokens` are decided by
+        the article's language, in the task."""
+        article = _check_article(self.article)
+        method = check_choice("method", self.method, METHODS)
+        reference = check_text("reference", self.reference, max_chars=settings.MAX_ARTICLE_CHARS, allow_empty=True)
+        checked = replace(self, article=article, method=method, reference=reference)
+        if method == "extractive":
+            sentences = check_number("num_sentences", self.num_sentences, *self.BOUNDS["num_sentences"], integer=True)
+            return replace(checked, num_sentences=sentences)
+        most = check_number("max_new_tokens", self.max_new_tokens, *self.BOUNDS["max_new_tokens"], integer=True)
+        least = self.min_new_tokens
+        if least is not None:
+            least = check_number("min_new_tokens", least, *self.BOUNDS["min_new_tokens"], integer=True)
+            if least > most:
+                raise UserError(
+                    f"`min_new_tokens` ({least}) must not be above `max_new_tokens` ({most}).",
+                    f"最短生成长度（{least}）不能大于最大生成长度（{most}）。",
+                )
+        return replace(checked, max_new_tokens=most, min_new_tokens=least)
 
 
 @dataclass
@@ -94,96 +136,80 @@ def pick_model(model: str, language: str) -> str:
 
 
 def summarize_stream(
-    manager: ModelManager,
-    article: str,
-    method: str = "extractive",
-    model: str = AUTO,
-    max_new_tokens: int = settings.DEFAULT_SUMMARY_TOKENS,
-    num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES,
-    min_new_tokens: int | None = None,
-    reference: str = "",
-    *,
-    max_input_tokens: int | None = None,
+    manager: ModelManager, req: SummaryRequest, *, max_input_tokens: int | None = None
 ) -> Iterator[Progress | SummaryResult]:
-    """Progress events, then one SummaryResult. `min_new_tokens` None = the model's default (never above max);
-    `max_input_tokens` caps a chunk below the model's window (tests, slow machines)."""
+    """Progress events, then one SummaryResult. `max_input_tokens` caps a chunk below the model's window (tests, slow
+    machines)."""
     start = time.perf_counter()
-    article = _check_article(article)
-    method = check_choice("method", method, METHODS)
-    reference = check_text("reference", reference, max_chars=settings.MAX_ARTICLE_CHARS, allow_empty=True)
-    language = detect_language(article)
-    sentences = split_sentences(article, language)
+    req = req.validated()
+    language = detect_language(req.article)
+    sentences = split_sentences(req.article, language)
     if len(sentences) < 2:
         raise UserError(
             f"The article is too short to summarise: it has {len(sentences)} sentence; paste at least two.",
             f"文章太短，无法摘要：只有 {len(sentences)} 句，请至少输入两句。",
         )
-    if method == "extractive":
-        num_sentences = check_number("num_sentences", num_sentences, 1, settings.MAX_SUMMARY_SENTENCES, integer=True)
+    if req.method == "extractive":
         yield Progress("extract", 0, 1, "Picking the key sentences…", "正在挑选关键句……")
-        picked = extractive_summary(article, num_sentences, language)
-        result = _result(article, picked.summary, sentences, language, "extractive", "extractive")
-        result.summary_sentences = picked.sentences
-        result.support = [[(index, 1.0)] for index in picked.indices]  # exact: each one is an article sentence
-        if num_sentences >= len(sentences):
-            result.warnings.append(
-                (
-                    f"The article has only {len(sentences)} sentences, so the summary is the whole article.",
-                    f"文章只有 {len(sentences)} 句，摘要就是全文。",
-                )
-            )
+        result = _extractive(req, sentences, language)
     else:
-        max_new_tokens = check_number("max_new_tokens", max_new_tokens, 8, settings.MAX_SUMMARY_TOKENS, integer=True)
-        key = pick_model(model, language)
-        if min_new_tokens is None:
-            min_new_tokens = min(get_spec(key).defaults.get("min_new_tokens", 0), max_new_tokens)
-        min_new_tokens = check_number("min_new_tokens", min_new_tokens, 0, settings.MAX_SUMMARY_TOKENS, integer=True)
-        if min_new_tokens > max_new_tokens:
-            raise UserError(
-                f"`min_new_tokens` ({min_new_tokens}) must not be above `max_new_tokens` ({max_new_tokens}).",
-                f"最短生成长度（{min_new_tokens}）不能大于最大生成长度（{max_new_tokens}）。",
-            )
-        yield Progress("load", 0, 1, f"Loading {key} (the first time can take a while)…", f"正在加载 {key}……")
-        if get_spec(key).is_served:  # the same map-reduce, each generation a request to the engine
-            from aigc_demo.tasks.news.engine import EngineWriter
-
-            writer = EngineWriter(get_spec(key), language, max_new_tokens, min_new_tokens, max_input_tokens)
-            summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
-            is_twin = False
-        else:
-            with manager.use(key) as lm:
-                writer = AbstractiveWriter(lm, language, max_new_tokens, min_new_tokens, max_input_tokens)
-                summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
-            is_twin = lm.is_twin
-        result = _result(article, summary, sentences, language, "abstractive", key)
-        result.summary_sentences = [s.text for s in split_sentences(summary, language)] if summary else []
-        article_texts = [s.text for s in sentences]
-        result.support = support_map(result.summary_sentences, article_texts, language)
-        result.warnings, result.is_twin, result.chunks, result.levels = writer.warnings, is_twin, chunks, levels
-        result.input_budget = writer.budget
-        if not summary:
-            result.warnings.append(("The model returned an empty summary.", "模型返回了空摘要。"))
-    if reference:
-        _score(result, article, reference)
+        result = yield from _abstractive(manager, req, sentences, language, max_input_tokens)
+    if req.reference:
+        _score(result, req.article, req.reference)
     result.seconds = time.perf_counter() - start
     yield result
 
 
-def summarize(
-    manager: ModelManager,
-    article: str,
-    method: str = "extractive",
-    model: str = AUTO,
-    max_new_tokens: int = settings.DEFAULT_SUMMARY_TOKENS,
-    num_sentences: int = settings.DEFAULT_SUMMARY_SENTENCES,
-    min_new_tokens: int | None = None,
-    reference: str = "",
-) -> SummaryResult:
+def _extractive(req: SummaryRequest, sentences: list[Sentence], language: str) -> SummaryResult:
+    picked = extractive_summary(req.article, req.num_sentences, language)
+    result = _result(req.article, picked.summary, sentences, language, "extractive", "extractive")
+    result.summary_sentences = picked.sentences
+    result.support = [[(index, 1.0)] for index in picked.indices]  # exact: each one is an article sentence
+    if req.num_sentences >= len(sentences):
+        result.warnings.append(
+            (
+                f"The article has only {len(sentences)} sentences, so the summary is the whole article.",
+                f"文章只有 {len(sentences)} 句，摘要就是全文。",
+            )
+        )
+    return result
+
+
+def _abstractive(
+    manager: ModelManager, req: SummaryRequest, sentences: list[Sentence], language: str, max_input_tokens: int | None
+) -> Iterator[Progress | SummaryResult]:
+    """The map-reduce summary by a model (loaded here, or a serving engine); returns the result."""
+    key = pick_model(req.model, language)
+    min_new_tokens = req.min_new_tokens
+    if min_new_tokens is None:
+        min_new_tokens = min(get_spec(key).defaults.get("min_new_tokens", 0), req.max_new_tokens)
+    limits = (req.max_new_tokens, min_new_tokens, max_input_tokens)
+    yield Progress("load", 0, 1, f"Loading {key} (the first time can take a while)…", f"正在加载 {key}……")
+    if get_spec(key).is_served:  # the same map-reduce, each generation a request to the engine
+        from aigc_demo.tasks.news.engine import EngineWriter
+
+        writer = EngineWriter(get_spec(key), language, *limits)
+        summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
+        is_twin = False
+    else:
+        with manager.use(key) as lm:
+            writer = AbstractiveWriter(lm, language, *limits)
+            summary, chunks, levels = yield from writer.map_reduce([s.text for s in sentences])
+        is_twin = lm.is_twin
+    result = _result(req.article, summary, sentences, language, "abstractive", key)
+    result.summary_sentences = [s.text for s in split_sentences(summary, language)] if summary else []
+    result.support = support_map(result.summary_sentences, [s.text for s in sentences], language)
+    result.warnings, result.is_twin, result.chunks, result.levels = writer.warnings, is_twin, chunks, levels
+    result.input_budget = writer.budget
+    if not summary:
+        result.warnings.append(("The model returned an empty summary.", "模型返回了空摘要。"))
+    return result
+
+
+def summarize(manager: ModelManager, req: SummaryRequest) -> SummaryResult:
     """`summarize_stream`'s finished result, without the progress events (what /summarize reports)."""
     result = None
-    for event in summarize_stream(
-        manager, article, method, model, max_new_tokens, num_sentences, min_new_tokens, reference
-    ):
+    for event in summarize_stream(manager, req):
         result = event
     return result
 

@@ -9,28 +9,25 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from aigc_demo import settings
-from aigc_demo.catalog import get_spec, models_for
+from aigc_demo.catalog import get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import LoadedModel, ModelManager
 from aigc_demo.tasks.common.evaluation import score_candidates
 from aigc_demo.tasks.common.language import is_cjk
-from aigc_demo.tasks.common.safe_mode import check_prompt
-from aigc_demo.tasks.common.validation import check_bool, check_choice, check_number, check_text, resolve_seed
+from aigc_demo.tasks.common.validation import check_choice, check_number, check_text
 from aigc_demo.tasks.poetry.base_prompts import chinese_opening, english_opening
 from aigc_demo.tasks.poetry.chinese_check import check_poem, guess_form, split_lines
-from aigc_demo.tasks.poetry.english_check import check_english_poem, validate_english_request
+from aigc_demo.tasks.poetry.english_check import check_english_poem
 from aigc_demo.tasks.poetry.forms import FORMS, Form, get_form
 from aigc_demo.tasks.poetry.report import PoemReport
-from aigc_demo.tasks.poetry.rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS, get_rhyme_book
+from aigc_demo.tasks.poetry.request import PoemRequest, default_model  # noqa: F401 - callers take both from here
+from aigc_demo.tasks.poetry.rhyme_books import DEFAULT_RHYME_BOOK, RHYME_BOOKS
 
-MAX_PROMPT_CHARS = 200  # a theme, keywords or a first line
 MAX_POEM_CHARS = 2000  # a pasted poem: a 律诗 is 64 characters, a long free verse a few hundred
 MAX_THEME_CHARS = 32  # Chinese characters of the theme shown to the classical-poem model
-DEFAULT_MODELS = {"zh": "gpt2-chinese-poem", "en": "qwen2.5-0.5b-instruct"}  # per form language
 ENGLISH_LINE_TOKENS = 24  # decoding ends an English line after this many tokens
 FREE_VERSE_LINES = 8  # token budget of free verse without an acrostic, in lines
 
@@ -60,11 +57,6 @@ class _Plan:
     max_new_tokens: int
     decode: Callable[[list[int]], str]
     warnings: list[tuple[str, str]] = field(default_factory=list)
-
-
-def default_model(form_key: str) -> str:
-    """The catalogue model that writes `form_key` poems when the user picks none."""
-    return DEFAULT_MODELS[get_form(form_key).language]
 
 
 def check(text: str, form_key: str, acrostic: str | None = None, rhyme_book: str | None = None) -> PoemReport:
@@ -114,124 +106,54 @@ def lines_before(poem: str, form_key: str, line_number) -> list[str]:
     return lines[: number - 1]
 
 
-def _check_model(model: str, form: Form) -> str:
-    key = model or DEFAULT_MODELS[form.language]
-    spec = get_spec(key)
-    poets = ", ".join(s.key for s in models_for("poetry"))
-    if "poetry" not in spec.tasks:
-        raise UserError(
-            f"{key} does not write poems; choose one of: {poets} (or leave the model empty).",
-            f"{key} 不能写诗；可选：{poets}（或不选模型）。",
-        )
-    if form.language not in spec.languages:
-        raise UserError(
-            f"{key} cannot write {'Chinese' if form.language == 'zh' else 'English'} poems; "
-            f"choose {DEFAULT_MODELS[form.language]} or leave the model empty.",
-            f"{key} 不能写{'中文' if form.language == 'zh' else '英文'}诗；请选择 {DEFAULT_MODELS[form.language]} 或不选模型。",
-        )
-    return key
-
-
-def write_poem_stream(
-    manager: ModelManager,
-    prompt: str,
-    form: str,
-    acrostic: str = "",
-    model: str = "",
-    temperature: float = 1.0,
-    top_k: int = 50,
-    top_p: float = 0.95,
-    seed: int = 0,
-    *,
-    strict_rhyme: bool = True,
-    enforce_tone: bool = False,
-    num_candidates: int = 1,
-    fixed_lines: Sequence[str] = (),
-    rhyme_book: str = DEFAULT_RHYME_BOOK,
-) -> Iterator[PoemResult]:
-    """Stream `num_candidates` poems in `form` about `prompt`; the last update carries one form check per poem.
-
-    `acrostic` puts one character (Chinese) or letter (English) at the head of each line. `fixed_lines` are kept
-    as the poem's first lines ("regenerate from line N"). Chinese forms: `strict_rhyme` makes the even lines rhyme
-    while decoding, `enforce_tone` makes characters 2/4/6 follow the 平仄 pattern, both by `rhyme_book` ("pingshui"
-    or "xinyun"), which the final check uses too. Temperature 0 is greedy.
-    """
-    import torch
-
-    prompt = check_text("prompt", prompt, max_chars=MAX_PROMPT_CHARS)
-    poem_form = get_form(form)
-    if acrostic is not None and not isinstance(acrostic, str):
-        raise UserError(f"`acrostic` must be text, but got {type(acrostic).__name__}.", "“藏头”必须是文本。")
-    check_prompt(f"{prompt}\n{acrostic or ''}", "text")  # safe mode: refused before any model loads
-    fixed_lines = [str(line) for line in fixed_lines or ()]
-    if poem_form.language == "zh":
-        from aigc_demo.tasks.poetry.chinese_decoding import validate_poem_request
-
-        _, clean_acrostic, fixed_lines = validate_poem_request(None, form, acrostic, fixed_lines)
-        clean_acrostic = clean_acrostic or ""
-    else:
-        _, clean_acrostic = validate_english_request(form, acrostic)
-    key = _check_model(model, poem_form)
-    temperature = check_number("temperature", temperature, 0, settings.MAX_TEMPERATURE)
-    top_k = check_number("top_k", top_k, 0, settings.MAX_TOP_K, integer=True)
-    top_p = check_number("top_p", top_p, 0.01, 1.0)
-    num_candidates = check_number("num_candidates", num_candidates, 1, settings.MAX_CANDIDATES, integer=True)
-    seed = resolve_seed(seed)
-    strict_rhyme = check_bool("strict_rhyme", strict_rhyme)  # "no" or 0 must not quietly mean a rhyme rule
-    enforce_tone = check_bool("enforce_tone", enforce_tone)
-    book = get_rhyme_book(rhyme_book).key
+def write_poem_stream(manager: ModelManager, req: PoemRequest) -> Iterator[PoemResult]:
+    """Stream `req.num_candidates` poems in `req.form` about `req.prompt`; the last update carries one form check per
+    poem. The form, the acrostic and the kept lines are guaranteed while decoding; temperature 0 is greedy."""
+    req = req.validated()
+    form = get_form(req.form)
     warnings: list[tuple[str, str]] = []
-    kwargs: dict = {"do_sample": False, "num_return_sequences": 1}
-    if temperature > 0:
-        kwargs = {"do_sample": True, "temperature": temperature, "top_k": top_k, "top_p": top_p}
-        kwargs["num_return_sequences"] = num_candidates
-    elif num_candidates > 1:
+    if req.temperature == 0 and req.num_candidates > 1:
         warnings.append(
             (
                 "Temperature 0 always picks the likeliest word, so there is only one poem to show.",
                 "温度为 0 时总是选最可能的字词，只有一首诗可显示。",
             )
         )
-    if get_spec(key).is_served:
-        sampling = (temperature, top_k, top_p, 1 if temperature == 0 else num_candidates)
-        yield from _served(
-            key,
-            prompt,
-            poem_form,
-            clean_acrostic,
-            fixed_lines,
-            sampling,
-            seed,
-            warnings,
-            line_rules_for(poem_form, strict_rhyme, enforce_tone),
-            book,
-        )
+    if get_spec(req.model).is_served:
+        yield from _served(req, form, warnings)
         return
-    asked, key = key, manager.answering(key, "poetry", poem_form.language)
+    yield from _local(manager, req, form, warnings)
+
+
+def _local(manager: ModelManager, req: PoemRequest, form: Form, warnings: list) -> Iterator[PoemResult]:
+    """Poems from a model loaded here: `model.generate` with the form's logits processor, streamed."""
+    import torch
+    from transformers import LogitsProcessorList
+
+    from aigc_demo.tasks.common.streaming import stream_generate
+
+    kwargs: dict = {"do_sample": False, "num_return_sequences": 1}
+    if req.temperature > 0:
+        kwargs = {"do_sample": True, "temperature": req.temperature, "top_k": req.top_k, "top_p": req.top_p}
+        kwargs["num_return_sequences"] = req.num_candidates
+    key = manager.answering(req.model, "poetry", form.language)
     with manager.use(key) as lm:
-        if poem_form.language == "zh":
-            plan = _chinese_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines, strict_rhyme, enforce_tone, book)
-        else:
-            plan = _english_plan(lm, prompt, poem_form, clean_acrostic, fixed_lines)
-        from transformers import LogitsProcessorList
-
-        from aigc_demo.tasks.common.streaming import stream_generate
-
+        plan = _chinese_plan(lm, req, form) if form.language == "zh" else _english_plan(lm, req, form)
         tok = lm.tokenizer
         kwargs["logits_processor"] = LogitsProcessorList(plan.processors)
         kwargs["max_new_tokens"] = plan.max_new_tokens
         kwargs["pad_token_id"] = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         inputs = {k: v.to(lm.device) for k, v in plan.inputs.items()}
-        about = dict(seed=seed, is_twin=lm.is_twin, model=key, form=form, warnings=warnings + plan.warnings)
-        about["stand_in_for"] = asked if key != asked else ""
+        about = dict(seed=req.seed, is_twin=lm.is_twin, model=key, form=form.key, warnings=warnings + plan.warnings)
+        about["stand_in_for"] = req.model if key != req.model else ""
         poems = [""] * kwargs["num_return_sequences"]
-        torch.manual_seed(seed)
+        torch.manual_seed(req.seed)
         with contextlib.closing(stream_generate(lm.model, inputs, **kwargs)) as steps:
             for rows in steps:
                 poems = [plan.decode(row) for row in rows]
                 yield PoemResult(poems, [], done=False, **about)
-        evaluation = score_candidates(poems, lm, language=poem_form.language)  # with the model that wrote them
-    reports = [check(poem, form, clean_acrostic, book) for poem in poems]
+        evaluation = score_candidates(poems, lm, language=form.language)  # with the model that wrote them
+    reports = [check(poem, form.key, req.acrostic, req.rhyme_book) for poem in poems]
     yield PoemResult(poems, reports, evaluation=evaluation, **about)
 
 
@@ -241,21 +163,22 @@ def line_rules_for(form: Form, strict_rhyme: bool, enforce_tone: bool) -> tuple[
     return line_rules(form, strict_rhyme, enforce_tone)
 
 
-def _served(key, prompt, form: Form, acrostic, fixed_lines, sampling, seed, warnings, rules, book):
-    """Poems from the serving engine `key`: its grammar and line-by-line checks keep the form (poetry/engine.py)."""
+def _served(req: PoemRequest, form: Form, warnings: list) -> Iterator[PoemResult]:
+    """Poems from the serving engine `req.model`: its grammar and line-by-line checks keep the form (poetry/engine.py)."""
     from aigc_demo.tasks.common.engine import EngineParams
     from aigc_demo.tasks.poetry.engine import served_poem
 
-    temperature, top_k, top_p, n = sampling
-    spec = get_spec(key)
-    about = dict(seed=seed, is_twin=False, model=key, form=form.key, warnings=warnings)
-    params = EngineParams(max_new_tokens=0, temperature=temperature, top_k=top_k, top_p=top_p)
+    spec = get_spec(req.model)
+    about = dict(seed=req.seed, is_twin=False, model=req.model, form=form.key, warnings=warnings)
+    params = EngineParams(max_new_tokens=0, temperature=req.temperature, top_k=req.top_k, top_p=req.top_p)
+    rules = line_rules_for(form, req.strict_rhyme, req.enforce_tone)
     poems: list[str] = []
     reports: list[PoemReport] = []
-    for c in range(n):  # one candidate after another, each with its own seed
-        checker = lambda text: check(text, form.key, acrostic, book)  # noqa: E731
+    lines = list(req.fixed_lines)
+    for c in range(1 if req.temperature == 0 else req.num_candidates):  # one after another, each with its own seed
+        checker = lambda text: check(text, form.key, req.acrostic, req.rhyme_book)  # noqa: E731
         for poem, report in served_poem(
-            spec, form, prompt, acrostic, fixed_lines, params, seed + c, checker, rules, book
+            spec, form, req.prompt, req.acrostic, lines, params, req.seed + c, checker, rules, req.rhyme_book
         ):
             if report is None:
                 yield PoemResult([*poems, poem], [], done=False, **about)
@@ -265,9 +188,7 @@ def _served(key, prompt, form: Form, acrostic, fixed_lines, sampling, seed, warn
     yield PoemResult(poems, reports, **about)
 
 
-def _chinese_plan(
-    lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines, strict_rhyme, enforce_tone, rhyme_book
-) -> _Plan:
+def _chinese_plan(lm: LoadedModel, req: PoemRequest, form: Form) -> _Plan:
     """Decoding a Chinese form: the prompt as a first line or a theme, the form processor, exact token budget."""
     from aigc_demo.tasks.poetry.chinese_decoding import (
         ChinesePoemLogitsProcessor,
@@ -279,6 +200,7 @@ def _chinese_plan(
     )
 
     tok, warnings = lm.tokenizer, []
+    prompt, acrostic, fixed_lines = req.prompt, req.acrostic, list(req.fixed_lines)
     known = vocab_index(tok).ids_of
     line = re.sub(r"[\s，。！？；,.!?;]", "", prompt)
     if (
@@ -319,21 +241,21 @@ def _chinese_plan(
             form.key,
             prompt_length=length,
             acrostic=acrostic or None,
-            strict_rhyme=bool(strict_rhyme),
-            enforce_tone=bool(enforce_tone),
+            strict_rhyme=req.strict_rhyme,
+            enforce_tone=req.enforce_tone,
             fixed_lines=fixed_lines,
-            rhyme_book=rhyme_book,
+            rhyme_book=req.rhyme_book,
         )
     )
     decode = lambda row: decode_poem(tok, row, 0, fixed_lines)
     return _Plan(inputs, processors, max_new_tokens_for(form, fixed_lines), decode, warnings)
 
 
-def _english_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines) -> _Plan:
+def _english_plan(lm: LoadedModel, req: PoemRequest, form: Form) -> _Plan:
     """Decoding an English form: the instruct model's chat prompt, kept lines after it, the form processor."""
     from aigc_demo.tasks.poetry.english_decoding import EnglishFormLogitsProcessor
 
-    tok = lm.tokenizer
+    tok, prompt, acrostic, fixed_lines = lm.tokenizer, req.prompt, req.acrostic, list(req.fixed_lines)
     shape = {
         "haiku": "a haiku: three lines of 5, 7 and 5 syllables",
         "english-quatrain": "a rhyming quatrain: four lines, rhymed ABAB",
@@ -366,40 +288,7 @@ def _english_plan(lm: LoadedModel, prompt, form: Form, acrostic, fixed_lines) ->
     return _Plan(inputs, [processor], budget, decode)
 
 
-def write_poem(
-    manager: ModelManager,
-    prompt: str,
-    form: str,
-    acrostic: str = "",
-    model: str = "",
-    temperature: float = 1.0,
-    top_k: int = 50,
-    top_p: float = 0.95,
-    seed: int = 0,
-    *,
-    strict_rhyme: bool = True,
-    enforce_tone: bool = False,
-    num_candidates: int = 1,
-    fixed_lines: Sequence[str] = (),
-    rhyme_book: str = DEFAULT_RHYME_BOOK,
-) -> PoemResult:
+def write_poem(manager: ModelManager, req: PoemRequest) -> PoemResult:
     """`write_poem_stream`'s final result: the poems and their form checks."""
-    with contextlib.closing(
-        write_poem_stream(
-            manager,
-            prompt,
-            form,
-            acrostic,
-            model,
-            temperature,
-            top_k,
-            top_p,
-            seed,
-            strict_rhyme=strict_rhyme,
-            enforce_tone=enforce_tone,
-            num_candidates=num_candidates,
-            fixed_lines=fixed_lines,
-            rhyme_book=rhyme_book,
-        )
-    ) as updates:
+    with contextlib.closing(write_poem_stream(manager, req)) as updates:
         return deque(updates, maxlen=1)[0]
