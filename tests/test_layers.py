@@ -89,3 +89,28 @@ def test_importing_the_ui_and_building_the_app_loads_no_model_library():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+MAX_FUNCTION_LINES = 100
+
+
+def test_no_function_is_longer_than_a_screenful_or_two():
+    """A function a newcomer can read at once: none in aigc_demo/ over MAX_FUNCTION_LINES lines (nested ones count
+    inside the function that holds them)."""
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in _sources(PACKAGE)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == []
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in _sources(PACKAGE / "ui") if p.name != "handlers.py"], ids=lambda p: p.name
+)
+def test_tab_handlers_are_bound_so_that_gradio_passes_the_request(path):
+    """functools.partial hides a handler's `gr.Request` from gradio (no language, no session for Stop):
+    ui.handlers.bound is the one way to bind a handler's first arguments."""
+    assert "functools.partial" not in path.read_text(encoding="utf-8")

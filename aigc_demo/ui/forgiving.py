@@ -13,8 +13,10 @@ import math
 import gradio as gr
 from gradio.i18n import I18nData
 
+from aigc_demo import settings
 from aigc_demo.ui import i18n
 from aigc_demo.ui.common import safe_message, tr, user_lang
+from aigc_demo.ui.i18n import t
 
 
 def clamp(value, minimum, maximum, precision):
@@ -133,3 +135,16 @@ class _BoundedSlider(gr.Slider):
 
     def get_block_name(self) -> str:
         return "slider"
+
+
+def seed_controls(elem_id: str, value: int = 0) -> tuple[gr.Number, gr.Checkbox]:
+    """Every tab's seed box (bounded, forgiving) and its Randomize checkbox, side by side in the current row."""
+    seed = bounded_number(
+        value=value,
+        precision=0,
+        minimum=0,
+        maximum=settings.MAX_SEED,
+        label=t("common.seed", "Seed", "种子"),
+        elem_id=elem_id,
+    )
+    return seed, gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))

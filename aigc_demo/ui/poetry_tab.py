@@ -27,7 +27,7 @@ from aigc_demo.ui.common import (
 )
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
-from aigc_demo.ui.forgiving import bounded_number, bounded_slider
+from aigc_demo.ui.forgiving import bounded_number, bounded_slider, seed_controls
 from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.poem_check_view import create_check_section, rhyme_book_radio
@@ -277,15 +277,7 @@ def _advanced_settings() -> dict[str, Any]:
                 info=t("text.off1", "1 = off", "1 = 关闭"),
             )
         with gr.Row():
-            seed = bounded_number(
-                value=PoemRequest.seed,
-                precision=0,
-                minimum=0,
-                maximum=settings.MAX_SEED,
-                label=t("common.seed", "Seed", "种子"),
-                elem_id="poem-seed",
-            )
-            randomize_seed = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
+            seed, randomize_seed = seed_controls("poem-seed", value=PoemRequest.seed)
     return dict(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, randomize_seed=randomize_seed)
 
 

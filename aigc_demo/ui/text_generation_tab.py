@@ -22,7 +22,7 @@ from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.common import ai_label, licence_info, model_choices, tr, twin_notice, user_errors, user_lang, warn
 from aigc_demo.ui.downloads import TextFiles, joined
 from aigc_demo.ui.evaluation_view import metrics_help, metrics_markdown
-from aigc_demo.ui.forgiving import bounded_number, bounded_slider
+from aigc_demo.ui.forgiving import bounded_slider, seed_controls
 from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Stopper, stopped_note
@@ -177,6 +177,34 @@ def layout() -> TextLayout:
                 visible=takes_system_prompt(default_model("text-generation")),
                 elem_id="text-system",
             )
+    outputs = _output_views(labels)
+    with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
+        controls = _advanced_settings()
+    gr.Examples(
+        EXAMPLES,
+        inputs=[prompt, preset],
+        label=t("common.examples", "Examples", "示例"),
+        example_labels=EXAMPLE_LABELS,
+        cache_examples=False,
+    )
+    return TextLayout(
+        prompt=prompt,
+        token_count=token_count,
+        run_button=run_button,
+        stop_button=stop_button,
+        busy_hint=busy_hint,
+        model=model,
+        preset=preset,
+        system_prompt=system_prompt,
+        labels=labels,
+        **outputs,
+        **controls,
+    )
+
+
+def _output_views(labels: dict) -> dict:
+    """The candidates, Regenerate and Continue, the run's statistics, metrics and download, named as TextLayout's
+    fields."""
     notice = gr.Markdown("", elem_id="text-notice")
     with gr.Row():
         candidates = [
@@ -209,34 +237,15 @@ def layout() -> TextLayout:
     download = gr.DownloadButton(
         t("text.download", "⬇️ Download (labelled .md)", "⬇️ 下载（带标识的 .md）"), size="sm", elem_id="text-download"
     )
-    with gr.Accordion(t("common.advanced", "Advanced settings", "高级设置"), open=False):
-        controls = _advanced_settings()
-    gr.Examples(
-        EXAMPLES,
-        inputs=[prompt, preset],
-        label=t("common.examples", "Examples", "示例"),
-        example_labels=EXAMPLE_LABELS,
-        cache_examples=False,
-    )
-    return TextLayout(
-        prompt=prompt,
-        token_count=token_count,
-        run_button=run_button,
-        stop_button=stop_button,
-        busy_hint=busy_hint,
-        model=model,
-        preset=preset,
-        system_prompt=system_prompt,
-        notice=notice,
-        candidates=candidates,
-        regenerate_button=regenerate_button,
-        continue_button=continue_button,
-        stats=stats,
-        metrics=metrics,
-        download=download,
-        labels=labels,
-        **controls,
-    )
+    return {
+        "notice": notice,
+        "candidates": candidates,
+        "regenerate_button": regenerate_button,
+        "continue_button": continue_button,
+        "stats": stats,
+        "metrics": metrics,
+        "download": download,
+    }
 
 
 def _advanced_settings() -> dict:
@@ -277,17 +286,7 @@ def _advanced_settings() -> dict:
         controls["repetition_penalty"] = slider("repetition_penalty", 1.0, settings.MAX_REPETITION_PENALTY, 0.01, off1)
         controls["no_repeat_ngram_size"] = slider("no_repeat_ngram_size", 0, settings.MAX_NO_REPEAT_NGRAM, 1, off0)
     with gr.Row():
-        controls["seed"] = bounded_number(
-            value=0,
-            precision=0,
-            minimum=0,
-            maximum=settings.MAX_SEED,
-            label=t("common.seed", "Seed", "种子"),
-            elem_id="text-seed",
-        )
-        controls["randomize_seed"] = gr.Checkbox(
-            value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子")
-        )
+        controls["seed"], controls["randomize_seed"] = seed_controls("text-seed")
     return controls
 
 

@@ -24,7 +24,7 @@ from aigc_demo.ui import first_visit, image_guide, image_restore
 from aigc_demo.ui.busy import Busy
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, licence_info, model_choices, tr, twin_notice, user_errors, warn
 from aigc_demo.ui.evaluation_view import clip_line, ranked_gallery
-from aigc_demo.ui.forgiving import bounded_number, bounded_slider
+from aigc_demo.ui.forgiving import bounded_slider, seed_controls
 from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.image_controls import (
@@ -257,15 +257,7 @@ def _advanced_settings(spec: ModelSpec) -> dict:
         )
         scheduler = gr.Dropdown(label="scheduler", elem_id="image-scheduler", **scheduler_options(spec))
     with gr.Row():
-        seed = bounded_number(
-            value=0,
-            precision=0,
-            minimum=0,
-            maximum=settings.MAX_SEED,
-            label=t("common.seed", "Seed", "种子"),
-            elem_id="image-seed",
-        )
-        randomize = gr.Checkbox(value=True, label=t("common.randomize", "Randomize seed", "每次随机换种子"))
+        seed, randomize = seed_controls("image-seed")
         reuse_button = gr.Button(t("image.reuse", "♻️ Reuse last seed", "♻️ 沿用上次的种子"), size="sm")
     return {
         "negative_prompt": negative_prompt,
