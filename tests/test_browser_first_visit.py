@@ -226,10 +226,11 @@ def test_generate_says_it_is_busy_and_comes_back(visitor, app_client):
         expect(run).to_have_text(words(zh, "Generate", "生成"), timeout=LONG)  # back after Stop
         expect(run).to_be_enabled()
     expect(page.locator("#text-busy")).to_have_text("")
-    run.click()  # and after a run that finishes
+    run.click()  # and after a run that finishes (the stopped run's statistics said tokens/s too: wait for them to go)
+    expect(prose(page, "text-stats")).not_to_contain_text(words(zh, "Stopped", "已停止"), timeout=LONG)
     expect(prose(page, "text-stats")).to_contain_text(words(zh, "tokens/s", "词元/秒"), timeout=LONG)
     expect(run).to_have_text(words(zh, "Generate", "生成"), timeout=LONG)
-    expect(run).to_be_enabled()
+    expect(run).to_be_enabled(timeout=LONG)
     assert_no_error_badges(page)
 
 
@@ -259,6 +260,8 @@ def test_poetry_and_news_buttons_say_they_are_busy(english, app_client):
     expect(summarize).to_have_text("Summarize", timeout=LONG)
     expect(summarize).to_be_enabled()
     assert_no_error_badges(page)
+
+
 def test_image_examples_info_line_restore_with_undo_and_the_models_table(visitor):
     """Image tab: an example fills the prompt, a run ends with the info line, a gallery click says what it restored
     and Undo brings back what the visitor had typed; the Models tab lists the catalogue under headers in their language.
@@ -287,9 +290,70 @@ def test_image_examples_info_line_restore_with_undo_and_the_models_table(visitor
     expect(prompt).to_have_value("my own words")
     expect(page.locator("#image-undo")).to_be_hidden()
     assert_no_error_badges(page)
+    # the caption says all it has (the AI label and the seed), not cut off with "…"
+    caption = page.locator("#image-output .caption-label").first
+    expect(caption).to_contain_text(words(zh, "seed", "种子"))
+    fits = "e => e.scrollWidth <= e.clientWidth + 1 && e.scrollHeight <= e.clientHeight + 1"
+    assert caption.evaluate(fits), caption.inner_text()
+    # a restore, then a new run: the restore line and its Undo go (what they offered is out of date)
+    page.locator("#image-output img").first.click()
+    expect(page.locator("#image-undo")).to_be_visible()
+    page.locator("#image-run").click()
+    expect(page.locator("#image-undo")).to_be_hidden(timeout=LONG)
+    expect(page.locator("#image-run")).to_be_enabled(timeout=LONG)  # the busy state ends with the run
+    expect(prose(page, "image-safety")).to_contain_text(words(zh, "Safe mode", "安全模式"))
     page.get_by_role("tab", name=words(zh, "Models", "模型")).first.click()
     table = page.locator("#models-table")
     expect(table).to_contain_text(words(zh, "Used in", "用于"), timeout=LONG)
     expect(table).to_contain_text("sdxl-turbo")
     expect(table).to_contain_text(words(zh, "offline stand-in only", "仅有离线替身"))
     shot(page, f"models-{'zh' if zh else 'en'}")
+
+
+STOPS = 8  # per tab: a 1-in-10 failure shows in one run of both tabs about four times in five
+
+
+def test_stop_again_and_again_on_a_phone_in_chinese(browser, app_client):  # noqa: F811
+    """On a phone, in Chinese: Generate brings the output into view, and stopped runs of the text and the news tab,
+    at varied moments, each end "已停止" with no Error badge and what was written kept."""
+    from playwright.sync_api import expect
+
+    from aigc_demo.catalog import default_model
+    from aigc_demo.tasks.news.news_summary import AUTO, pick_model
+
+    from .test_browser import LONG_ARTICLE, forward_passes, wait_until_stopped
+
+    manager = app_client.manager
+    page = open_page(browser, app_client.url, "zh-CN", viewport=(390, 844))
+    try:
+        text_key, news_key = default_model("text-generation"), pick_model(AUTO, "en")
+        page.locator("#text-prompt textarea").fill("讲一个很长的故事。")
+        stats, output = prose(page, "text-stats"), page.locator("#text-output-0 textarea")
+        with forward_passes(manager, text_key, delay_s=0.05):
+            for attempt in range(STOPS):
+                page.locator("#text-run").click()
+                expect(stats).to_contain_text("生成中", timeout=LONG)
+                if attempt == 0:  # the answer streams a screen below the button: the page brought it into view
+                    expect(page.locator("#text-output-0")).to_be_in_viewport(timeout=LONG)
+                page.wait_for_timeout(60 * (attempt % 4))
+                page.locator("#text-stop").click()
+                expect(stats).to_contain_text("已停止", timeout=LONG)
+                wait_until_stopped(manager, text_key, within_s=10)
+                assert_no_error_badges(page)
+                assert output.input_value(), f"stop {attempt + 1}: the text written so far was lost"
+        page.get_by_role("tab", name="新闻摘要").filter(visible=True).first.click()
+        page.get_by_text("生成式（AI 模型改写）").click()
+        page.locator("#news-article textarea").fill(LONG_ARTICLE)
+        news = prose(page, "news-stats")
+        with forward_passes(manager, news_key, delay_s=0.05):
+            for attempt in range(STOPS):
+                page.locator("#news-run").click()
+                expect(news).to_contain_text(re.compile("正在|加载"), timeout=LONG)
+                page.wait_for_timeout(80 * (attempt % 4))
+                page.locator("#news-stop").click()
+                expect(news).to_contain_text("已停止", timeout=LONG)
+                wait_until_stopped(manager, news_key, within_s=10)
+                assert_no_error_badges(page)
+        page.screenshot(path=str(SHOTS / "phone-news-stopped-zh-CN.png"))
+    finally:
+        page.context.close()

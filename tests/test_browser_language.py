@@ -68,6 +68,12 @@ def test_the_switch_changes_labels_and_server_text_and_is_remembered(
         expect(page.locator("#lang-switch input:checked")).to_have_value("zh" if zh else "en")
         page.get_by_role("tab").nth(3).click()  # the image tab, mounted only now, in the chosen language
         expect(page.locator("#image-run")).to_have_text("生成图片" if zh else "Generate image", timeout=LONG)
+        # on the Models tab, switching back rewrites the table the server wrote, at once (not at the next tick)
+        page.get_by_role("tab").nth(4).click()
+        table = page.locator("#models-table")
+        expect(table).to_contain_text("用于" if zh else "Used in", timeout=LONG)
+        page.locator("#lang-switch").get_by_text("EN" if zh else "中文", exact=True).click()
+        expect(table).to_contain_text("Used in" if zh else "用于", timeout=4_000)  # a tick would come after 5 s
     finally:
         context.close()
 

@@ -49,7 +49,8 @@ def build_demo(manager: ModelManager, records: list[registry.TaskRecord] | None 
             with gr.Tab(t("tab.models", *MODELS_TITLE), id="models") as models_tab_:
                 refresh = models_tab.create_tab(manager.status, manager.unload, manager.unload_all)
         models_tab.follow_tabs(refresh, models_tab_, [tab for tab, _, _ in titles])
-        language_switch.wire(demo, switch, [*((en, zh) for _, en, zh in titles), MODELS_TITLE])
+        switched = language_switch.wire(demo, switch, [*((en, zh) for _, en, zh in titles), MODELS_TITLE])
+        models_tab.follow_language(refresh, switched)
         for record in records:
             for api in record.apis:
                 registry.call(api, bound[record.key])

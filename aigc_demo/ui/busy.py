@@ -23,17 +23,29 @@ from aigc_demo.ui.stopping import session_of
 STALE_S = 3600.0  # a session still marked busy this long after its run started is taken to have gone away
 MAX_SESSIONS = 10_000  # busy sessions remembered at most; the oldest are forgotten first
 QUIET = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+PHONE_MAX_WIDTH = 640  # px: the width below which the layout is one column (assets/style.css's phone rules)
+# A run started on a phone brings its output into view, where the answer streams; a wide screen shows both already.
+SCROLL_ON_PHONE = f"""
+() => {{
+  const target = document.getElementById("ELEM_ID");
+  if (target && window.innerWidth <= {PHONE_MAX_WIDTH}) target.scrollIntoView({{ behavior: "smooth", block: "start" }});
+}}
+"""
 
 
 class Busy:
     """The busy state of one tab's runs, per browser session.
 
     `buttons` are the tab's run buttons, each with its idle label; the first is the one that says `working` while a run
-    goes. `hint` (a Markdown, optional) is where a trigger that came while busy is answered.
+    goes. `hint` (a Markdown, optional) is where a trigger that came while busy is answered. `scroll_to`: the elem_id
+    of the output a run on a phone scrolls into view.
     """
 
-    def __init__(self, buttons: Sequence[tuple[gr.Button, I18nData]], working: I18nData, hint: Any = None) -> None:
+    def __init__(
+        self, buttons: Sequence[tuple[gr.Button, I18nData]], working: I18nData, hint: Any = None, scroll_to: str = ""
+    ) -> None:
         self._buttons = list(buttons)
+        self._scroll_to = scroll_to
         self._working = working
         self._hint = hint
         self._lock = threading.Lock()
@@ -48,6 +60,8 @@ class Busy:
 
         Returns the run's event."""
         gr.on(list(triggers), self.start, None, self._outputs, **QUIET)
+        if self._scroll_to:  # in the browser only: on a phone the outputs are a screen or two below the button
+            gr.on(list(triggers), None, None, None, js=SCROLL_ON_PHONE.replace("ELEM_ID", self._scroll_to), **QUIET)
         run_event = register()
         run_event.then(self.finish, None, self._outputs, **QUIET)
         return run_event

@@ -9,6 +9,7 @@ the browser's Accept-Language. API clients send no cookie and keep Accept-Langua
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import gradio as gr
 
@@ -66,11 +67,13 @@ def create_switch() -> gr.Radio:
     )
 
 
-def wire(demo: gr.Blocks, switch: gr.Radio, titles: list[tuple[str, str]]) -> None:
+def wire(demo: gr.Blocks, switch: gr.Radio, titles: list[tuple[str, str]]) -> Any:
     """On load, the visitor's language on the switch (applied if it was their choice); on each switch, applied.
-    `titles`: every tab's (English, Chinese) title. All in the browser: nothing is re-rendered, nothing typed lost."""
+    `titles`: every tab's (English, Chinese) title. All in the browser: nothing is re-rendered, nothing typed lost.
+    Returns the switch's event: server text already on the page can be written again after it (`.then`)."""
     apply = _APPLY.replace("COOKIE", LANGUAGE_COOKIE).replace("TITLES", json.dumps([list(t) for t in titles]))
     initial = _INITIAL.replace("COOKIE", LANGUAGE_COOKIE).replace("APPLY", apply)
     quick = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-    switch.input(None, switch, switch, js=apply, **quick)
+    switched = switch.input(None, switch, switch, js=apply, **quick)
     demo.load(None, None, switch, js=initial, **quick)
+    return switched

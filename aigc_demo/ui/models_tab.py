@@ -150,6 +150,13 @@ def follow_tabs(refresh: Refresh, models: gr.Tab, others: list[gr.Tab]) -> None:
         tab.select(lambda: gr.Timer(active=False), None, timer, queue=False, api_visibility="private")
 
 
+def follow_language(refresh: Refresh, switched: Any) -> None:
+    """After the header's language switch, the table and summary are written again in the new language (the switch
+    has set its cookie by then), not left in the old one until the next tick."""
+    quiet = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+    switched.then(refresh.show, refresh.inputs, refresh.outputs, **quiet)
+
+
 def _check_unload_allowed() -> None:
     """Unloading frees memory for everyone's next request: an operator's action, not an anonymous visitor's."""
     if not settings.ALLOW_UNLOAD:

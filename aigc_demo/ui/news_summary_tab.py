@@ -333,7 +333,9 @@ def wire(ui: NewsLayout, summarize_stream: SummarizeStream, fetch: Callable[[str
         ui.url.submit(fetching, ui.url, [ui.article, ui.info], api_visibility="private"),
     ]
     stopper.attach([ui.run_button.click], ui.stop_button)
-    busy = Busy([(ui.run_button, ui.summarize_label)], t("news.running", "Summarizing…", "摘要中…"))
+    busy = Busy(
+        [(ui.run_button, ui.summarize_label)], t("news.running", "Summarizing…", "摘要中…"), scroll_to="news-output"
+    )
     busy.wire(
         [ui.run_button.click],
         lambda: ui.run_button.click(

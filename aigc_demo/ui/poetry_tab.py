@@ -370,6 +370,7 @@ def wire(ui: PoetryLayout, write_poem_stream: StreamFn) -> None:
         [(ui.run_button, ui.write_label), (ui.regenerate_button, ui.regenerate_label)],
         t("poem.running", "Writing…", "写作中…"),
         ui.busy_hint,
+        scroll_to="poem-output",
     )
     run = bound(write_poems, ui, write_poem_stream, stopper)
     writes = [ui.run_button.click, ui.prompt.submit]

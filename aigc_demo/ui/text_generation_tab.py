@@ -405,6 +405,7 @@ def wire(ui: TextLayout, generate: GenerateFn, count_tokens: CountFn, compare: c
         [(button, ui.labels[mode]) for mode, button in buttons.items()],
         t("common.generating", "Generating…", "生成中…"),
         ui.busy_hint,
+        scroll_to="text-output-0",
     )
     stopper.attach([trigger for triggers, _ in runs.values() for trigger in triggers], ui.stop_button)
     for mode, (triggers, inputs) in runs.items():

@@ -9,6 +9,7 @@ of the layout and the inputs' values (`{component: value}`, gradio's dict for a 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -192,7 +193,8 @@ def _prompt_controls(spec: ModelSpec) -> dict:
             label=t("image.aspect", "Shape (width:height)", "画面比例（宽:高）"),
             elem_id="image-aspect",
         )
-    safety_note = gr.Markdown(safety_text("en", spec), elem_id="image-safety")
+    en, zh = safety_text("en", spec), safety_text("zh", spec)  # a model change writes it in the visitor's language
+    safety_note = gr.Markdown(t(f"image.safety.{zlib.crc32(en.encode())}", en, zh), elem_id="image-safety")
     with gr.Row():
         run_button = gr.Button(run_label, variant="primary", elem_id="image-run")
         stop_button = gr.Button(t("common.stop", "Stop", "停止"), variant="stop", elem_id="image-stop")
@@ -443,7 +445,14 @@ def wire(ui: ImageLayout, generate_images: GenerateImagesFn, translate: Translat
     stopper = Stopper()
     triggers = [ui.run_button.click, ui.prompt.submit]
     stopper.attach(triggers, ui.stop_button)
-    busy = Busy([(ui.run_button, ui.run_label)], t("image.drawing", "Drawing…", "绘制中…"), ui.busy_hint)
+    # a new run leaves behind what a gallery click restored: the restore line and its Undo go
+    gr.on(triggers, lambda: gr.update(visible=False), None, ui.restore_bar.row, **quick | {"show_progress": "hidden"})
+    busy = Busy(
+        [(ui.run_button, ui.run_label)],
+        t("image.drawing", "Drawing…", "绘制中…"),
+        ui.busy_hint,
+        scroll_to="image-preview",
+    )
     busy.wire(
         triggers,
         lambda: gr.on(
