@@ -157,7 +157,7 @@ def test_invalid_requests_raise_user_errors(form_key, acrostic, expected):
 
 
 def test_empty_poem_is_a_user_error():
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="The poem is empty"):
         check_english_poem(" \n\n", "haiku")
 
 
@@ -337,7 +337,7 @@ def test_processor_never_leaves_a_row_without_a_token(tokenizer):
 
 
 def test_processor_rejects_regenerating_past_the_last_line(tokenizer):
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="Cannot regenerate from line 4: the poem has 3 lines"):
         EnglishFormLogitsProcessor(tokenizer, "haiku", None, prompt_len=0, fixed_lines=["a", "b", "c"])
 
 

@@ -38,7 +38,8 @@ def test_a_flooding_session_does_not_starve_an_extractive_summary(served):
             try:
                 job.result(timeout=600)
             except Exception as exc:  # noqa: BLE001 - a refusal is what the limit is for
-                assert "AIGC_MAX_JOBS_PER_" in str(exc) or "queue is full" in str(exc).lower(), exc
+                # The queue holds 8 (the `served` fixture): the per-session limit of 2 refuses first, never a full queue.
+                assert "AIGC_MAX_JOBS_PER_SESSION" in str(exc), exc
                 refused += 1
         assert refused >= FLOOD - 2, f"the per-session limit turned away only {refused} of {FLOOD}"
     finally:
