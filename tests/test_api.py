@@ -7,6 +7,8 @@ import contextlib
 import pytest
 from gradio_client.exceptions import AppError
 
+from .helpers import counted_module, forward_passes
+
 ENDPOINTS = {
     "/generate_text", "/write_poem", "/check_poem", "/summarize", "/generate_image", "/model_status", "/evaluate_text",
     "/compare_text",
@@ -150,18 +152,12 @@ def test_the_readme_client_snippet_runs(app_client):
 def no_model_runs(manager):
     """Fails unless the block loads no model and runs no forward pass of any model already loaded."""
     loads = dict(manager.load_count)
-    calls: list[str] = []
-    handles = [
-        manager.get(m["key"]).model.register_forward_pre_hook(lambda *_, key=m["key"]: calls.append(key))
-        for m in manager.status()["loaded"]
-        if hasattr(manager.get(m["key"]).model, "register_forward_pre_hook")
-    ]
-    try:
+    keys = [m["key"] for m in manager.status()["loaded"] if counted_module(manager.get(m["key"]).model) is not None]
+    with contextlib.ExitStack() as stack:
+        passes = {key: stack.enter_context(forward_passes(manager, key)) for key in keys}
         yield
-    finally:
-        for handle in handles:
-            handle.remove()
-    assert calls == [] and manager.load_count == loads
+    assert not any(passes.values()), {key: len(p) for key, p in passes.items() if p}
+    assert manager.load_count == loads
 
 
 @pytest.mark.parametrize(

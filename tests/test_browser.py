@@ -3,7 +3,7 @@
 Each task tab is run to the end once, then started on a long run and stopped mid-way with its Stop button. A stop is
 proven twice: in the page (the output freezes before the finished-run markers appear) and in the app, which runs in
 this process: within seconds the worker thread ends and the model is released, after fewer forward passes than a
-finished run needs (counted with a forward pre-hook, as tests/test_text_to_image.py does).
+finished run needs (counted with a forward pre-hook: forward_passes in tests/helpers.py).
 Then the tab's next run must work. A second browser context in zh-CN checks the Chinese interface.
 
 Screenshots land in artifacts/screenshots/; with AIGC_UPDATE_SCREENSHOTS=1 the ones the README shows are also
@@ -12,23 +12,21 @@ refreshed in assets/screenshots/. In CI a missing browser is a failure, never a 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT
+from .helpers import MODEL_THREADS, alive_threads, forward_passes  # noqa: F401 - test_browser_first_visit imports it
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 README_SHOTS = ROOT / "assets" / "screenshots"
 README_NAMES = {"text", "poetry", "news", "image", "models"}  # the screenshots the README shows
-WORKERS = {"aigc-generate", "aigc-summarize", "aigc-image", "aigc-run", "aigc-wait"}  # the app's model worker threads, by name
 
 pytestmark = pytest.mark.browser
 
@@ -123,35 +121,12 @@ def set_slider(page, label: str, value: int) -> None:
     raise AssertionError(f"the {label} slider does not keep {value}: it shows {box.input_value()}")
 
 
-@contextlib.contextmanager
-def forward_passes(manager, key: str, delay_s: float = 0.0):
-    """Count `key`'s forward passes (a diffusion model's: its UNet's denoising steps) while the block runs.
-
-    `delay_s` lengthens each pass, for a twin that would otherwise finish before a click can reach the Stop button; the
-    stop path (generator closed, stop event, StoppingCriteria, thread joined) is the app's own either way.
-    """
-    model = manager.get(key).model
-    module = getattr(model, "unet", model)
-    calls: list[float] = []
-
-    def hook(_module, _args) -> None:  # returns None: the inputs go on unchanged
-        calls.append(time.monotonic())
-        if delay_s:
-            time.sleep(delay_s)
-
-    handle = module.register_forward_pre_hook(hook)
-    try:
-        yield calls
-    finally:
-        handle.remove()
-
-
 def wait_until_stopped(manager, key: str, within_s: float) -> float:
     """Poll the app until no model worker thread is alive and `key` is no longer in use; the seconds it took."""
     start = time.monotonic()
     while time.monotonic() - start < within_s:
         busy = any(m["key"] == key and m["in_use"] for m in manager.status()["loaded"])
-        workers = [t for t in threading.enumerate() if t.name in WORKERS and t.is_alive()]
+        workers = alive_threads(*MODEL_THREADS)
         if not busy and not workers:
             return time.monotonic() - start
         time.sleep(0.05)
@@ -406,22 +381,14 @@ def test_news_stop_mid_run(page, app_client):
     summary, stats = page.locator("#news-output textarea"), prose(page, "news-stats")
     for toast in page.get_by_test_id("toast-close").filter(visible=True).all():
         toast.click()  # the last test's warning, so that the screenshot shows only this run
-    encoder = manager.get(key).model.get_encoder()  # a seq2seq model: one encoder pass per generate()
-    calls: list[int] = []  # one encoder call per generate(): per part summarised, then per combination
-
-    def count(_module, _args) -> None:
-        calls.append(1)
-
-    handle = encoder.register_forward_pre_hook(count)
-    try:
+    # A seq2seq model: one encoder pass per generate(), per part summarised, then per combination.
+    with forward_passes(manager, key, part=lambda model: model.get_encoder()) as calls:
         page.locator("#news-run").click()
         # Part 2 or later: the model has finished a part, and the parts take seconds (whichever the poll sees first).
         expect(stats).to_contain_text(re.compile(r"part ([2-9]|\d\d+) of \d+"), timeout=60_000)
         page.locator("#news-stop").click()
         wait_until_stopped(manager, key, within_s=10)
         parts_done = len(calls)
-    finally:
-        handle.remove()
     expect(stats).to_contain_text("Stopped.")  # the run's last update, which may land after its thread has ended
     progress = assert_frozen(stats, lambda md: md.inner_text())
     done, total = map(int, re.search(r"part (\d+) of (\d+)", progress).groups())

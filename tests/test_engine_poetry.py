@@ -3,11 +3,10 @@ server): the form guarantee holds remotely, and the summary's map-reduce, progre
 
 from __future__ import annotations
 
-import time
-
+from aigc_demo.tasks.common.worker import ENGINE_THREAD
 from aigc_demo.tasks.poetry.poetry import PoemRequest, poem_lines, write_poem, write_poem_stream
 
-from .test_engine import engine_threads
+from .helpers import alive_threads, threads_left
 
 ARTICLE = " ".join(
     f"The city council met on day {i} to discuss the new harbour bridge, which will cost {i + 3} million dollars "
@@ -56,10 +55,7 @@ def test_stopping_a_served_poem_closes_its_requests(manager, llama_served):
     updates = write_poem_stream(manager, PoemRequest("river", "qiyan-lushi", model=llama_served.key, seed=2))
     assert not next(updates).done
     updates.close()
-    deadline = time.monotonic() + 10
-    while engine_threads():
-        assert time.monotonic() < deadline, "engine readers still running after Stop"
-        time.sleep(0.05)
+    assert threads_left(ENGINE_THREAD, within_s=10) == [], "engine readers still running after Stop"
 
 
 def test_a_served_summary_is_map_reduced_with_progress(manager, llama_served):
@@ -79,10 +75,7 @@ def test_stopping_a_served_summary_closes_its_request(manager, llama_served):
 
     events = summarize_stream(manager, SummaryRequest(ARTICLE, "abstractive", llama_served.key, max_new_tokens=200))
     for event in events:
-        if getattr(event, "stage", "") == "map" and engine_threads():
+        if getattr(event, "stage", "") == "map" and alive_threads(ENGINE_THREAD):
             break
     events.close()
-    deadline = time.monotonic() + 10
-    while engine_threads():
-        assert time.monotonic() < deadline, "engine readers still running after Stop"
-        time.sleep(0.05)
+    assert threads_left(ENGINE_THREAD, within_s=10) == [], "engine readers still running after Stop"

@@ -12,6 +12,7 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.worker import SUMMARIZE_THREAD
 from aigc_demo.tasks.news import news_summary
 from aigc_demo.tasks.news.chunks import chunk_sentences, split_by_tokens, token_counter
 from aigc_demo.tasks.news.fetch import check_url, fetch_article
@@ -24,6 +25,8 @@ from aigc_demo.tasks.news.news_summary import (
     summarize_stream,
 )
 from aigc_demo.tasks.news.text_units import split_sentences
+
+from .helpers import alive_threads
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "aigc_demo" / "assets" / "examples"
 NEWS_EN = json.loads((EXAMPLES / "news_en.json").read_text(encoding="utf-8"))
@@ -136,7 +139,7 @@ def test_stop_ends_the_generation_thread(manager):
     start = time.perf_counter()
     events.close()
     assert time.perf_counter() - start < 10
-    assert not [t for t in threading.enumerate() if t.name == "aigc-summarize"]
+    assert alive_threads(SUMMARIZE_THREAD) == []
 
 
 # --- extractive through the same entry point ------------------------------------------------------------------

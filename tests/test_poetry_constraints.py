@@ -1,8 +1,7 @@
-"""Constrained decoding: a tiny random GPT-2 must still write poems of exactly the requested form."""
+"""Constrained decoding: the poem model's random twin must still write poems of exactly the requested form."""
 
 import pytest
 import torch
-from transformers import BertTokenizer, GPT2Config, GPT2LMHeadModel
 
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.poetry.chinese_check import check_poem, split_lines
@@ -15,6 +14,7 @@ from aigc_demo.tasks.poetry.chinese_decoding import (
     vocab_index,
 )
 from aigc_demo.tasks.poetry.forms import FORMS
+from aigc_demo.tasks.poetry.request import default_model
 from aigc_demo.twins import build_cjk_char_vocab
 
 CHINESE_FORMS = [key for key, form in FORMS.items() if form.language == "zh"]
@@ -25,29 +25,22 @@ SEQUENCES_PER_SEED = 50
 
 
 @pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory):
-    vocab_file = tmp_path_factory.mktemp("twin") / "vocab.txt"
-    vocab_file.write_text("\n".join(build_cjk_char_vocab()) + "\n", encoding="utf-8")
-    return BertTokenizer(str(vocab_file))
+def poet(manager):
+    """The app's Chinese poet, as the app loads it: uer/gpt2-chinese-poem's twin (GPT-2 over a BERT character vocab)."""
+    return manager.get(default_model("wuyan-jueju"))
 
 
 @pytest.fixture(scope="module")
-def model(tokenizer):
-    # A 32-wide model is all thread overhead: one thread is several times faster on a busy 2-core machine.
+def tokenizer(poet):
+    return poet.tokenizer
+
+
+@pytest.fixture(scope="module")
+def model(poet):
+    # A 64-wide model is all thread overhead: one thread is several times faster on a busy 2-core machine.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    config = GPT2Config(
-        vocab_size=len(tokenizer),
-        n_embd=32,
-        n_layer=2,
-        n_head=2,
-        n_positions=128,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    yield GPT2LMHeadModel(config).eval()
+    yield poet.model
     torch.set_num_threads(threads)
 
 

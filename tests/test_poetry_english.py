@@ -1,4 +1,4 @@
-"""English poem forms: syllables, rhymes, the checker's reports, and constrained decoding on a tiny random model."""
+"""English poem forms: syllables, rhymes, the checker's reports, and constrained decoding on the twin."""
 
 import random
 
@@ -11,6 +11,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, LogitsProcessorList, PreTr
 from aigc_demo.errors import UserError
 from aigc_demo.tasks.poetry.english_check import check_english_poem, count_syllables, rhyme, words_of
 from aigc_demo.tasks.poetry.english_decoding import EnglishFormLogitsProcessor
+from aigc_demo.tasks.poetry.request import default_model
 
 NUM_SEEDS = 50
 
@@ -156,12 +157,105 @@ def test_invalid_requests_raise_user_errors(form_key, acrostic, expected):
 
 
 def test_empty_poem_is_a_user_error():
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="The poem is empty"):
         check_english_poem(" \n\n", "haiku")
 
 
-# Decoding on a tiny random model. The tokenizer is trained on lines of poem words (with rhyming families) and
-# CMU dictionary words, so it holds both whole words and sub-word pieces, like a real byte-level BPE vocabulary.
+# Decoding on the app's English poet as the app loads it: the random twin of qwen2.5-0.5b-instruct, with Qwen's own
+# byte-level BPE tokenizer (whole words, sub-word pieces and every other script's tokens: the vocabulary the processor
+# must steer through in the app).
+@pytest.fixture(scope="module")
+def poet(manager):
+    return manager.get(default_model("haiku"))
+
+
+@pytest.fixture(scope="module")
+def tokenizer(poet):
+    return poet.tokenizer
+
+
+@pytest.fixture(scope="module")
+def model(poet):
+    # One thread: a 2-layer model is too small to gain from more, and the test is timed on 2 cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield poet.model
+    torch.set_num_threads(threads)
+
+
+def generate(tokenizer, model, form_key, acrostic, seed, fixed_lines=(), num_return_sequences=1, **processor_kwargs):
+    """Sample poems for one seed; the prompt ends with the kept lines, as "regenerate from line N" sends it."""
+    prompt = "Poem:\n" + "".join(line + "\n" for line in fixed_lines)
+    inputs = tokenizer(prompt, return_tensors="pt")
+    prompt_len = inputs.input_ids.shape[1]
+    eos = model.generation_config.eos_token_id  # as the app passes it (poetry._english_plan)
+    processor = EnglishFormLogitsProcessor(
+        tokenizer, form_key, acrostic, prompt_len, fixed_lines, eos_token_id=eos, **processor_kwargs
+    )
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        output = model.generate(
+            **inputs,
+            do_sample=True,
+            top_k=0,
+            max_new_tokens=110,
+            num_return_sequences=num_return_sequences,
+            logits_processor=LogitsProcessorList([processor]),
+            pad_token_id=tokenizer.eos_token_id if tokenizer.pad_token is None else tokenizer.pad_token_id,
+        )
+    return [
+        "".join(line + "\n" for line in fixed_lines) + tokenizer.decode(row[prompt_len:], skip_special_tokens=True)
+        for row in output
+    ]
+
+
+def structure_ok(report):
+    """Line count and acrostic heads: the rules decoding must always meet."""
+    names = ("line_count", "acrostic")
+    return all(c.ok for c in report.notes if c.name in names) and all(
+        c.ok for line in report.lines for c in line.checks if c.name in names
+    )
+
+
+def decode_many(tokenizer, model, form_key, acrostic, **processor_kwargs):
+    """One poem per seed, each checked: every poem meets the rules decoding guarantees; the reports."""
+    poems = [
+        poem
+        for seed in range(NUM_SEEDS)
+        for poem in generate(tokenizer, model, form_key, acrostic, seed, **processor_kwargs)
+    ]
+    reports = [check_english_poem(poem, form_key, acrostic) for poem in poems]
+    failures = [r.to_markdown() for r in reports if not structure_ok(r)]
+    assert not failures, failures[0]
+    return reports
+
+
+def pass_rate(reports, form_key: str, acrostic: str) -> float:
+    rate = sum(r.ok for r in reports) / len(reports)
+    rule = {"haiku": "5-7-5 syllables", "english-quatrain": "rhyme"}.get(form_key, "all rules")
+    print(f"\n{form_key} {acrostic}: {rule} pass rate {rate:.0%} over {len(reports)} seeds")
+    return rate
+
+
+# Free verse gets a short token cap per line: a random model rarely samples a newline, so lines run to the cap.
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("form_key", "acrostic", "processor_kwargs"),
+    [("haiku", "SKY", {}), ("english-quatrain", "MOON", {}), ("english-free", "SEA", {"max_line_tokens": 12})],
+)
+def test_decoding_always_meets_line_count_and_acrostic(tokenizer, model, form_key, acrostic, processor_kwargs):
+    reports = decode_many(tokenizer, model, form_key, acrostic, **processor_kwargs)
+    # Far below what the twin reaches (quatrain ~100%, free verse 100%): catches a broken constraint, not bad luck.
+    # Haikus scan less often on the twin (~50%): random weights glue Qwen's sub-word pieces into made-up words
+    # ("linedmdp") whose syllables the checker guesses differently from the decoder's count per piece; their 5-7-5
+    # is held to the old bar on a vocabulary of words below.
+    assert pass_rate(reports, form_key, acrostic) >= {"haiku": 0.4, "english-quatrain": 0.7}.get(form_key, 1.0)
+
+
+# The haiku's syllable constraint on a vocabulary of words: a tokenizer trained on lines of poem words (with rhyming
+# families) and CMU dictionary words, so it holds whole words and sub-word pieces, but few made-up words. Only a
+# vocabulary this small keeps the checker's syllable guesses and the decoder's counts in step (see above): kept
+# hand-built for that, under a tiny random GPT-2.
 POEM_WORDS = """
 night light bright sight white flight day way say play gray stay away sea free tree me see be
 moon soon tune june noon rain again plain pain sky high fly by lie eye cold gold old told hold
@@ -174,7 +268,7 @@ sings dreams waits burns drifts sleeps whispers wanders
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
+def word_tokenizer():
     pronouncing.init_cmu()
     rng = random.Random(0)
     dictionary_words = rng.sample(sorted(w for w in pronouncing.lookup if w.isalpha() and 3 <= len(w) <= 8), 1500)
@@ -191,75 +285,29 @@ def tokenizer():
 
 
 @pytest.fixture(scope="module")
-def model(tokenizer):
-    # One thread: a 2-layer model is too small to gain from more, and the test is timed on 2 cores.
+def word_model(word_tokenizer):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     config = GPT2Config(
-        vocab_size=len(tokenizer),
+        vocab_size=len(word_tokenizer),
         n_embd=32,
         n_layer=2,
         n_head=2,
         n_positions=256,
-        bos_token_id=tokenizer.eos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=word_tokenizer.eos_token_id,
+        eos_token_id=word_tokenizer.eos_token_id,
+        pad_token_id=word_tokenizer.eos_token_id,
     )
     yield GPT2LMHeadModel(config).eval()
     torch.set_num_threads(threads)
 
 
-def generate(tokenizer, model, form_key, acrostic, seed, fixed_lines=(), num_return_sequences=1, **processor_kwargs):
-    """Sample poems for one seed; the prompt ends with the kept lines, as "regenerate from line N" sends it."""
-    prompt = "Poem:\n" + "".join(line + "\n" for line in fixed_lines)
-    inputs = tokenizer(prompt, return_tensors="pt")
-    prompt_len = inputs.input_ids.shape[1]
-    processor = EnglishFormLogitsProcessor(tokenizer, form_key, acrostic, prompt_len, fixed_lines, **processor_kwargs)
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        output = model.generate(
-            **inputs,
-            do_sample=True,
-            top_k=0,
-            max_new_tokens=110,
-            num_return_sequences=num_return_sequences,
-            logits_processor=LogitsProcessorList([processor]),
-            pad_token_id=tokenizer.eos_token_id,
-        )
-    return [
-        "".join(line + "\n" for line in fixed_lines) + tokenizer.decode(row[prompt_len:], skip_special_tokens=True)
-        for row in output
-    ]
-
-
-def structure_ok(report):
-    """Line count and acrostic heads: the rules decoding must always meet."""
-    names = ("line_count", "acrostic")
-    return all(c.ok for c in report.notes if c.name in names) and all(
-        c.ok for line in report.lines for c in line.checks if c.name in names
-    )
-
-
-# Free verse gets a short token cap per line: a random model rarely samples a newline, so lines run to the cap.
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("form_key", "acrostic", "processor_kwargs"),
-    [("haiku", "SKY", {}), ("english-quatrain", "MOON", {}), ("english-free", "SEA", {"max_line_tokens": 12})],
-)
-def test_decoding_always_meets_line_count_and_acrostic(tokenizer, model, form_key, acrostic, processor_kwargs):
-    poems = [
-        poem
-        for seed in range(NUM_SEEDS)
-        for poem in generate(tokenizer, model, form_key, acrostic, seed, **processor_kwargs)
-    ]
-    reports = [check_english_poem(poem, form_key, acrostic) for poem in poems]
-    failures = [r.to_markdown() for r in reports if not structure_ok(r)]
-    assert not failures, failures[0]
-    pass_rate = sum(r.ok for r in reports) / len(reports)
-    rule = {"haiku": "5-7-5 syllables", "english-quatrain": "rhyme"}.get(form_key, "all rules")
-    print(f"\n{form_key} {acrostic}: {rule} pass rate {pass_rate:.0%} over {len(reports)} seeds")
-    # Far below what random weights reach (haiku ~95%, quatrain ~100%): catches a broken constraint, not bad luck.
-    assert pass_rate >= {"haiku": 0.7, "english-quatrain": 0.7}.get(form_key, 1.0)
+def test_haikus_scan_on_a_vocabulary_of_words(word_tokenizer, word_model):
+    reports = decode_many(word_tokenizer, word_model, "haiku", "SKY")
+    # Far below what random weights reach here (~95%): catches a broken constraint, not bad luck.
+    assert pass_rate(reports, "haiku", "SKY") >= 0.7
 
 
 def test_batched_rows_keep_their_own_state(tokenizer, model):
@@ -289,7 +337,7 @@ def test_processor_never_leaves_a_row_without_a_token(tokenizer):
 
 
 def test_processor_rejects_regenerating_past_the_last_line(tokenizer):
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="Cannot regenerate from line 4: the poem has 3 lines"):
         EnglishFormLogitsProcessor(tokenizer, "haiku", None, prompt_len=0, fixed_lines=["a", "b", "c"])
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 
 import pytest
 
 from aigc_demo import packaged
+from aigc_demo.tasks.common.worker import GENERATE_THREAD
 from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest
+
+from .helpers import alive_threads
 
 pytestmark = [
     pytest.mark.real_model,
@@ -104,9 +106,9 @@ def test_stop_mid_run_ends_the_generation_thread(real):
     )
     for _ in range(3):
         next(stream)
-    assert any(t.name == "aigc-generate" for t in threading.enumerate())
+    assert alive_threads(GENERATE_THREAD)
     stream.close()
-    assert not any(t.name == "aigc-generate" and t.is_alive() for t in threading.enumerate())
+    assert alive_threads(GENERATE_THREAD) == []  # close() joined the thread
     assert not next(m for m in real.status()["loaded"] if m["key"] == GEMMA)["in_use"]
 
 

@@ -15,8 +15,11 @@ import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.worker import GENERATE_THREAD, RUN_THREAD, WAIT_THREAD
 from aigc_demo.ui import limits, stopping
 from aigc_demo.ui.stopping import Run, Stopper
+
+from .helpers import alive_threads, wait_for
 
 ALICE, BOB = SimpleNamespace(session_hash="alice"), SimpleNamespace(session_hash="bob")
 
@@ -43,13 +46,6 @@ class Source:
                 yield i
         finally:
             self.closed.set()
-
-
-def wait_for(condition, within_s: float = 10.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def test_follow_yields_every_update_in_order_and_closes_the_task():
@@ -199,7 +195,6 @@ def test_stop_frees_a_twin_mid_generation(manager):
 
     def released() -> bool:
         busy = any(m["key"] == key and m["in_use"] for m in manager.status()["loaded"])
-        workers = [t for t in threading.enumerate() if t.name in {"aigc-run", "aigc-wait", "aigc-generate"}]
-        return not busy and not workers
+        return not busy and not alive_threads(RUN_THREAD, WAIT_THREAD, GENERATE_THREAD)
 
-    wait_for(released)
+    wait_for(released, what="the model released and the run's threads ended")

@@ -3,15 +3,17 @@ survives gradio and downloads, safe mode, prompt translation, and a clear senten
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from aigc_demo import settings
 from aigc_demo.errors import UserError
+from aigc_demo.tasks.common.worker import IMAGE_THREAD
 from aigc_demo.tasks.image import metadata as image_metadata
 from aigc_demo.tasks.image.text_to_image import ImageRequest, generate_images
+
+from .helpers import alive_threads, forward_passes, threads_left
 
 SMALL = {"width": 64, "height": 64}
 
@@ -43,18 +45,11 @@ def png_bytes(image) -> bytes:
     return encode_pil_to_bytes(image, "png")
 
 
-def _image_threads():
-    return [t for t in threading.enumerate() if t.name == "aigc-image" and t.is_alive()]
-
-
 @pytest.fixture
 def count_unet_calls(manager):
-    """How many UNet forward passes (denoising steps) the sd-turbo twin ran since the fixture started."""
-    unet = manager.get("sd-turbo").model.unet
-    calls = []
-    handle = unet.register_forward_hook(lambda *args: calls.append(1))
-    yield lambda: len(calls)
-    handle.remove()
+    """How many UNet forward passes (denoising steps) the sd-turbo twin started since the fixture started."""
+    with forward_passes(manager, "sd-turbo") as passes:
+        yield lambda: len(passes)
 
 
 # --- reproducibility ---------------------------------------------------------------------------------------------
@@ -131,32 +126,24 @@ def test_closing_the_stream_stops_the_pipeline_early(manager, count_unet_calls):
     stream = generate_images(manager, ImageRequest("a long run", num_inference_steps=4, num_images=4, **SMALL))
     next(stream)
     next(stream)
-    assert _image_threads()
+    assert alive_threads(IMAGE_THREAD)
     stream.close()
-    assert _image_threads() == []
+    assert alive_threads(IMAGE_THREAD) == []  # close() joined the thread
     assert count_unet_calls() < 16 // 2
     assert not any(m["in_use"] for m in manager.status()["loaded"])
     assert run(manager)[-1].done  # the model is free for the next request
 
 
 def test_client_cancel_stops_the_pipeline(app_client):
-    unet = app_client.manager.get("sd-turbo").model.unet
-    calls = []
-    handle = unet.register_forward_hook(lambda *args: calls.append(1))
-    try:
+    with forward_passes(app_client.manager, "sd-turbo") as calls:
         job = app_client.submit("a long run", num_inference_steps=4, num_images=4, api_name="/generate_image", **SMALL)
         deadline = time.monotonic() + 60
         while len(calls) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _image_threads(), "the pipeline should be running"
+        assert alive_threads(IMAGE_THREAD), "the pipeline should be running"
         job.cancel()
-        deadline = time.monotonic() + 5
-        while _image_threads() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert _image_threads() == []
+        assert threads_left(IMAGE_THREAD, within_s=5) == []
         assert len(calls) < 16
-    finally:
-        handle.remove()
     images, _ = app_client.predict("next request", api_name="/generate_image", **SMALL)
     assert len(images) == 1
 

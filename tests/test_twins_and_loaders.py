@@ -96,5 +96,5 @@ def test_loader_rejects_a_folder_with_another_architecture():
 
     wrong = get_spec("gpt2")
     bart_path = twins.ensure_twin(get_spec("distilbart-cnn-12-6"))
-    with pytest.raises(Exception, match="GPT2LMHeadModel|Unrecognized|expected"):
+    with pytest.raises(RuntimeError, match="^gpt2: expected GPT2LMHeadModel, but the files hold BartForCausalLM"):
         loaders.load(wrong, bart_path, "cpu", torch.float32)

@@ -4,8 +4,6 @@ mid-stream. Each ends in a clear error or a clean recovery, and the next request
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import httpx
 import pytest
@@ -16,7 +14,10 @@ from aigc_demo import loaders
 from aigc_demo.catalog import get_spec
 from aigc_demo.errors import UserError
 from aigc_demo.manager import ModelManager
+from aigc_demo.tasks.common.worker import GENERATE_THREAD
 from aigc_demo.ui import build_demo, launch_kwargs
+
+from ..helpers import alive_threads, wait_for
 
 
 class FlakyLoad:
@@ -91,10 +92,6 @@ def test_interrupted_download(monkeypatch):
     assert source.is_twin and "download failed" in source.reason
 
 
-def _generation_threads():
-    return [t for t in threading.enumerate() if t.name == "aigc-generate" and t.is_alive()]
-
-
 def test_client_disconnecting_mid_stream_releases_the_model(app_with):
     manager = ModelManager(mode="tiny", device="cpu")
     url = app_with(manager)
@@ -106,12 +103,12 @@ def test_client_disconnecting_mid_stream_releases_the_model(app_with):
     with httpx.stream("GET", f"{base}/call/generate_text/{event}", timeout=30) as response:
         for line in response.iter_lines():
             if line.startswith("data:") and json.loads(line[5:] or "null"):
-                if _generation_threads():
+                if alive_threads(GENERATE_THREAD):
                     break
+
     # The connection is closed now, mid-stream.
-    deadline = time.monotonic() + 15
-    while (_generation_threads() or manager.status()["loaded"][0]["in_use"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _generation_threads() == []
-    assert not manager.status()["loaded"][0]["in_use"]
+    def released() -> bool:
+        return not alive_threads(GENERATE_THREAD) and not manager.status()["loaded"][0]["in_use"]
+
+    wait_for(released, within_s=15, what="the generation thread ended and the model released")
     assert Client(url, verbose=False).predict("next", max_new_tokens=3, api_name="/generate_text")
