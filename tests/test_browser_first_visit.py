@@ -65,7 +65,14 @@ def test_a_number_out_of_range_is_a_hint_not_an_error(visitor):
     page, zh = visitor
     page.get_by_role("button", name=words(zh, "Advanced settings", "高级设置")).filter(visible=True).first.click()
     seed = page.locator("#text-seed input")
-    seed.fill("99999999999999999999")
+    # The accordion mounts its content when first opened and then gives it its starting value, which can land after
+    # typing (seen under load): wait for it, and type again until what was typed stays.
+    expect(seed).to_have_value("0", timeout=LONG)
+    for _ in range(5):
+        seed.fill("99999999999999999999")
+        page.wait_for_timeout(300)
+        if seed.input_value() == "99999999999999999999":
+            break
     seed.press("Tab")
     expect(page.locator(TOAST).filter(has_text=words(zh, "use a number from 0 to", "请输入 0 到"))).not_to_have_count(
         0, timeout=LONG
