@@ -153,6 +153,9 @@ TEXT_ENGINE_TOTAL_S = _float("AIGC_TEXT_ENGINE_TOTAL_S", 300)  # seconds one eng
 ENGINE_PORT = _int("AIGC_ENGINE_PORT", 8000, low=1, high=65535)  # the port it listens on (127.0.0.1)
 ENGINE_SLOTS = _int("AIGC_ENGINE_SLOTS", 4, low=1, high=64)  # requests it decodes together (llama-server --parallel)
 ENGINE_CONTEXT = _int("AIGC_ENGINE_CONTEXT", 2048, low=256)  # tokens of context per slot (prompt + answer)
+# llama-server samples inside its decoding graph (its --backend-sampling), on all its threads, instead of one slot
+# after another on its main thread: each token of each slot otherwise walks Gemma's 262,144-token vocabulary there
+ENGINE_BACKEND_SAMPLING = _bool("AIGC_ENGINE_BACKEND_SAMPLING", True)
 ALLOW_UNLOAD = _bool("AIGC_ALLOW_UNLOAD", False)  # let visitors unload models (an operator action; on with auth)
 
 # --- Serving ----------------------------------------------------------------------------------------------------

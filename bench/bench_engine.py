@@ -176,11 +176,15 @@ class _NoGate:
 
 def bench_path(manager, name: str, key: str, gate, tokens: int, rounds: int) -> list[tuple]:
     measure(manager, key, 1, 4, 1, gate)  # warm-up: the model loaded, the engine's caches primed
-    rows, base = [], None
+    rows, base, cpu = [], None, []
     for clients in CLIENTS:
+        before = time.process_time()
         rate, ms = measure(manager, key, clients, tokens, rounds, gate)
+        cpu.append(f"{clients}: {1000 * (time.process_time() - before) / (clients * tokens * rounds):.1f}")
         base = base or rate
         rows.append((name, clients, rate, rate / base, ms))
+    # the app's own side (the text task, its engine client, these threads), which shares the CPU with an engine
+    print(f"{name}: this process's CPU ms per token asked for, by clients: {', '.join(cpu)}", flush=True)
     return rows
 
 

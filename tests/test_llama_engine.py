@@ -109,6 +109,19 @@ def test_extra_sampling_fields_reach_llama_cpp_without_a_warning(manager, llama_
     assert last.done and not last.warnings
 
 
+def test_llama_server_samples_in_its_decoding_graph_unless_told_not_to(llama_served, llama_engine):
+    """serve-engine's llama-server samples every slot inside the decoding graph (--backend-sampling: on all its
+    threads at once, not slot after slot on its main thread); AIGC_ENGINE_BACKEND_SAMPLING=0 leaves it out. The
+    seed and sampling tests here and the grammar tests (test_engine_poetry.py) run on this server: they hold with it."""
+    command, _ = llama_engine
+    if command.kind != "llama-server":
+        pytest.skip("llama-cpp-python's server has no backend sampling")
+    props = httpx.get(llama_served.endpoint.removesuffix("/v1") + "/props", timeout=5).json()
+    assert props["default_generation_settings"]["params"]["backend_sampling"] is True
+    plain = engine_server.engine_command(engine_server.gguf_path("gemma-3-270m"), backend_sampling=False)
+    assert "--backend-sampling" in command.argv and "--backend-sampling" not in plain.argv
+
+
 def _wait_until_idle(cpu, within_s: float = 60) -> None:
     """Until the engine uses under 5% of a core over half a second (or `within_s` passes)."""
     deadline = time.monotonic() + within_s
