@@ -56,7 +56,7 @@ def _number(value: Any, default: float) -> float:
 
 def text_seconds(arguments: dict) -> float:
     """Load-free generation: ~20 tokens/s is the slowest catalogue model on half a ZeroGPU card; candidates batch."""
-    params = getattr(arguments.get("request"), "params", None)
+    params = getattr(arguments.get("req"), "params", None)
     return 10 + _number(getattr(params, "max_new_tokens", None), 128) / 20
 
 
@@ -155,7 +155,7 @@ def runs_locally(arguments: dict) -> bool:
     """Whether a text request's model is a catalogue model that runs here (not one a serving engine runs): on ZeroGPU
     a served model streams from its engine right here, since asking for a GPU would spend the visitor's quota on
     waiting for another machine."""
-    key = getattr(arguments.get("request"), "model", None) or catalog.default_model("text-generation")
+    key = getattr(arguments.get("req"), "model", None) or catalog.default_model("text-generation")
     spec = catalog.CATALOG.get(key)
     return spec is None or not spec.is_served
 

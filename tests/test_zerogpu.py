@@ -70,13 +70,13 @@ def test_twin_tasks_stream_through_the_forked_worker(probe):
     assert image["size"] == [64, 64] and image["updates"] >= 2
     assert probe["schedules"] == 2  # one GPU request per call
     assert text["seconds_asked"] == zerogpu.clamp_seconds(
-        zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(6))})
+        zerogpu.text_seconds({"req": TextRequest("x", params=GenerationParams(6))})
     )
 
 
 def test_durations_grow_with_the_work_and_stay_within_bounds():
-    small = zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(max_new_tokens=32))})
-    large = zerogpu.text_seconds({"request": TextRequest("x", params=GenerationParams(max_new_tokens=1024))})
+    small = zerogpu.text_seconds({"req": TextRequest("x", params=GenerationParams(max_new_tokens=32))})
+    large = zerogpu.text_seconds({"req": TextRequest("x", params=GenerationParams(max_new_tokens=1024))})
     assert small < large
     one = ImageRequest("a cat", num_inference_steps=1, width=512, height=512)
     many = ImageRequest("a cat", num_inference_steps=4, num_images=4, width=1024, height=1024)
@@ -93,7 +93,7 @@ def test_durations_grow_with_the_work_and_stay_within_bounds():
     assert zerogpu.poem_seconds({"req": "nonsense"}) == one_poem  # a bad request asks for the default
     # Bad input never breaks the scheduling; the task itself then says what is wrong.
     assert zerogpu.clamp_seconds(zerogpu.image_seconds({"req": "nonsense"})) >= zerogpu.MIN_DURATION_S
-    assert zerogpu.clamp_seconds(zerogpu.text_seconds({"request": None})) >= zerogpu.MIN_DURATION_S
+    assert zerogpu.clamp_seconds(zerogpu.text_seconds({"req": None})) >= zerogpu.MIN_DURATION_S
 
 
 def test_extractive_summaries_and_bad_calls_ask_for_no_gpu(manager, monkeypatch):

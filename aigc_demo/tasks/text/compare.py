@@ -63,14 +63,14 @@ def _params_of(side: dict) -> GenerationParams:
     return GenerationParams(**{f.name: side[f.name] for f in fields(GenerationParams)})
 
 
-def compare(manager: ModelManager, request: TextRequest, field: str, value) -> Iterator[CompareUpdate]:
-    """Stream A's run (`request`), then B's (`field` set to `value`) on the same prompt and seed; each side's final
+def compare(manager: ModelManager, req: TextRequest, field: str, value) -> Iterator[CompareUpdate]:
+    """Stream A's run (`req`), then B's (`field` set to `value`) on the same prompt and seed; each side's final
     update carries its metrics."""
-    request = request.validated()  # the seed is drawn once: both sides use it
-    sides = ab_parameters(request.model, request.params, request.seed, field, value)
+    req = req.validated()  # the seed is drawn once: both sides use it
+    sides = ab_parameters(req.model, req.params, req.seed, field, value)
     results: list[TextUpdate | None] = [None, None]
     for i, side in enumerate(sides):
-        for update in generate(manager, replace(request, model=side["model"], params=_params_of(side))):
+        for update in generate(manager, replace(req, model=side["model"], params=_params_of(side))):
             results[i] = update
             yield CompareUpdate(sides, (results[0], results[1]))
     yield CompareUpdate(sides, (results[0], results[1]), done=True)

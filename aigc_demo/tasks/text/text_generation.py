@@ -216,11 +216,11 @@ def _trim(lm: LoadedModel, inputs: dict, max_new_tokens: int) -> tuple[dict, lis
     ]
 
 
-def generate(manager: ModelManager, request: TextRequest) -> Iterator[TextUpdate]:
-    """Stream the candidates for `request.prompt`; every update carries the stats so far."""
-    request = request.validated()
-    prompt, system_prompt, continue_from = request.prompt, request.system_prompt, request.continue_from
-    params, seed, model = request.params, request.seed, request.model
+def generate(manager: ModelManager, req: TextRequest) -> Iterator[TextUpdate]:
+    """Stream the candidates for `req.prompt`; every update carries the stats so far."""
+    req = req.validated()
+    prompt, system_prompt, continue_from = req.prompt, req.system_prompt, req.continue_from
+    params, seed, model = req.params, req.seed, req.model
     check_prompt(f"{system_prompt}\n{prompt}", "text")  # safe mode: refused before any model loads
     spec = get_spec(model)
     if spec.is_served:
