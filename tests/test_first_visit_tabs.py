@@ -183,3 +183,15 @@ def test_files_state_in_tiny_mode_is_the_twin(tmp_path, monkeypatch):
     assert loaders.files_state(spec, "tiny") == "none"
     twins.ensure_twin(spec)
     assert loaders.files_state(spec, "tiny") == "twin"
+
+
+def test_the_scheduler_dropdown_says_default_in_the_visitors_language():
+    from aigc_demo.catalog import get_spec
+    from aigc_demo.ui.i18n import EN, ZH
+    from aigc_demo.ui.image_controls import scheduler_options
+
+    spec = get_spec("sd-turbo")
+    zh, en = scheduler_options(spec, lang="zh")["choices"][0], scheduler_options(spec, lang="en")["choices"][0]
+    assert zh[0].endswith("（默认）") and en[0].endswith(" (default)") and zh[1] == en[1] == ""
+    layout = scheduler_options(spec)["choices"][0][0]  # the tab's own: translated in the browser
+    assert ZH[layout.key] == zh[0] and EN[layout.key] == en[0]

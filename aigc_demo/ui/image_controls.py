@@ -12,6 +12,7 @@ from aigc_demo.errors import UserError
 from aigc_demo.tasks.image.metadata import SAMPLER_NAMES, read_recipe
 from aigc_demo.tasks.image.text_to_image import ImageUpdate, has_safety_checker, max_steps, scheduler_choices
 from aigc_demo.ui.common import ai_label, offered, tr
+from aigc_demo.ui.i18n import t
 
 ASPECT_RATIOS = {
     "1:1": (1, 1),
@@ -71,11 +72,16 @@ def safety_text(lang: str, spec: ModelSpec) -> str:
     )
 
 
-def scheduler_options(spec: ModelSpec, value: str = "") -> dict:
-    """Dropdown settings: "" is the model's own scheduler; a model without a `schedulers` list offers no choice."""
+def scheduler_options(spec: ModelSpec, value: str = "", lang: str | None = None) -> dict:
+    """Dropdown settings: "" is the model's own scheduler; a model without a `schedulers` list offers no choice.
+    `lang` None: the first choice's "(default)" is translated in the browser (the tab's layout); else in `lang` (an
+    update the server sends)."""
     names = scheduler_choices(spec)
     label = lambda name: SAMPLER_NAMES.get(name, name)  # "Euler a" fits the dropdown; class names do not
-    choices = [(f"{label(names[0])} (default)" if names else "default", "")] + [(label(n), n) for n in names[1:]]
+    own = label(names[0]) if names else ""
+    en, zh = (f"{own} (default)", f"{own}（默认）") if own else ("default", "默认")
+    first = t(f"image.scheduler.default.{own or '-'}", en, zh) if lang is None else tr(lang, en, zh)
+    choices = [(first, "")] + [(label(n), n) for n in names[1:]]
     return {"choices": choices, "value": value if value in names[1:] else "", "interactive": len(names) > 1}
 
 
@@ -90,7 +96,7 @@ def model_updates(key: str, ratio: str, lang: str) -> tuple:
         d.get("guidance_scale", 0.0),
         width,
         height,
-        gr.update(**scheduler_options(spec)),
+        gr.update(**scheduler_options(spec, lang=lang)),
         safety_text(lang, spec),
     )
 
@@ -173,5 +179,5 @@ def control_values(values: dict, lang: str) -> tuple:
     out = {k: values[k] for k in CONTROLS}
     out["model"] = spec.key
     out["num_inference_steps"] = gr.update(maximum=max_steps(spec), value=values["num_inference_steps"])
-    out["scheduler"] = gr.update(**scheduler_options(spec, values["scheduler"]))
+    out["scheduler"] = gr.update(**scheduler_options(spec, values["scheduler"], lang))
     return (*out.values(), safety_text(lang, spec))
