@@ -195,3 +195,17 @@ def test_the_scheduler_dropdown_says_default_in_the_visitors_language():
     assert zh[0].endswith("（默认）") and en[0].endswith(" (default)") and zh[1] == en[1] == ""
     layout = scheduler_options(spec)["choices"][0][0]  # the tab's own: translated in the browser
     assert ZH[layout.key] == zh[0] and EN[layout.key] == en[0]
+
+
+def test_a_language_switch_rewrites_the_models_tab_without_asking_the_engines(demo, monkeypatch):
+    """The switch may come from any tab; engines are polled only while the Models tab is open."""
+    from aigc_demo.ui import models_tab
+
+    asked = []
+    monkeypatch.setattr(models_tab, "engine_health", lambda: asked.append(1) or [])
+    zh = SimpleNamespace(headers={"accept-language": "zh-CN"}, cookies={}, session_hash="s")
+    summary, table, _ = _fn(demo, "relabel", "models-table")(None, zh)
+    assert table["headers"][0] == "模型" and "已加载" in summary
+    assert asked == []
+    _fn(demo, "show", "models-table")(None, zh)  # the open tab's own refresh does ask
+    assert asked == [1]

@@ -76,6 +76,7 @@ class Refresh:
 
     timer: gr.Timer
     show: Callable
+    relabel: Callable  # show without the engines' health
     inputs: Any
     outputs: list
 
@@ -107,12 +108,13 @@ def create_tab(
         unload_all_button = gr.Button(t("models.unload_all", "Unload all", "全部卸载"), variant="stop")
     refresh = gr.Button(t("models.refresh", "Refresh", "刷新"), size="sm")
 
-    def show(chosen: str | None = None, request: gr.Request = None):
-        """Summary, table and the unload choices (only what is loaded, keeping the visitor's pick while it is)."""
+    def show(chosen: str | None = None, request: gr.Request = None, probe: bool = True):
+        """Summary, table and the unload choices (only what is loaded, keeping the visitor's pick while it is);
+        `probe`: with each engine's health (a call to it), which only the open tab asks for."""
         lang, s = user_lang(request), get_status()
         loaded = [m["key"] for m in s["loaded"]]
         return (
-            summary(s, lang, engine_health()),
+            summary(s, lang, engine_health() if probe else None),
             models_table.table_value(lang, s, s["mode"]),
             gr.update(choices=loaded, value=chosen if chosen in loaded else None),
         )
@@ -136,7 +138,11 @@ def create_tab(
     unload_all_button.click(do_unload_all, None, outputs, api_visibility="private")
     timer = gr.Timer(5, active=False)
     timer.tick(show, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
-    return Refresh(timer, show, key, outputs)
+    def relabel(chosen: str | None = None, request: gr.Request = None):
+        """`show` in the language just chosen, asking no engine: the switch may come from any tab."""
+        return show(chosen, request, probe=False)
+
+    return Refresh(timer, show, relabel, key, outputs)
 
 
 def follow_tabs(refresh: Refresh, models: gr.Tab, others: list[gr.Tab]) -> None:
@@ -152,9 +158,10 @@ def follow_tabs(refresh: Refresh, models: gr.Tab, others: list[gr.Tab]) -> None:
 
 def follow_language(refresh: Refresh, switched: Any) -> None:
     """After the header's language switch, the table and summary are written again in the new language (the switch
-    has set its cookie by then), not left in the old one until the next tick."""
+    has set its cookie by then), not left in the old one until the next tick. No engine is asked: the switch may
+    come from any tab, and engines are polled only while the Models tab is open (its next tick adds their health)."""
     quiet = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-    switched.then(refresh.show, refresh.inputs, refresh.outputs, **quiet)
+    switched.then(refresh.relabel, refresh.inputs, refresh.outputs, **quiet)
 
 
 def _check_unload_allowed() -> None:
