@@ -362,6 +362,13 @@ def get_spec(key: str) -> ModelSpec:
     return spec
 
 
+def runs_here(key: str) -> bool:
+    """Whether `key` runs in this process (and so needs a model slot, and on ZeroGPU a GPU), not on a serving engine.
+    An unknown key counts as local: the task then says what is wrong with it."""
+    spec = CATALOG.get(key) if isinstance(key, str) else None
+    return spec is None or not spec.is_served
+
+
 def models_for(task: str, *, include_gpu_only: bool = True) -> list[ModelSpec]:
     """Catalogue entries offered by the tab of `task`: served ones first, then CPU-friendly, then GPU ones."""
     specs = [s for s in CATALOG.values() if task in s.tasks and (include_gpu_only or not s.gpu_only)]

@@ -155,9 +155,7 @@ def runs_locally(arguments: dict) -> bool:
     """Whether a text request's model is a catalogue model that runs here (not one a serving engine runs): on ZeroGPU
     a served model streams from its engine right here, since asking for a GPU would spend the visitor's quota on
     waiting for another machine."""
-    key = getattr(arguments.get("req"), "model", None) or catalog.default_model("text-generation")
-    spec = catalog.CATALOG.get(key)
-    return spec is None or not spec.is_served
+    return catalog.runs_here(getattr(arguments.get("req"), "model", None) or catalog.default_model("text-generation"))
 
 
 def perplexity(arguments: dict) -> bool:

@@ -138,6 +138,7 @@ def create_tab(
     unload_all_button.click(do_unload_all, None, outputs, api_visibility="private")
     timer = gr.Timer(5, active=False)
     timer.tick(show, key, outputs, queue=False, api_visibility="private", show_progress="hidden")
+
     def relabel(chosen: str | None = None, request: gr.Request = None):
         """`show` in the language just chosen, asking no engine: the switch may come from any tab."""
         return show(chosen, request, probe=False)

@@ -6,8 +6,7 @@ from dataclasses import asdict
 import gradio as gr
 
 from aigc_demo import settings
-from aigc_demo.catalog import default_model, get_spec, models_for
-from aigc_demo.errors import UserError
+from aigc_demo.catalog import default_model, models_for, runs_here
 from aigc_demo.tasks.common import labels
 from aigc_demo.tasks.text.text_generation import GenerationParams, TextRequest, TextUpdate
 from aigc_demo.ui.common import MODEL_CONCURRENCY_ID, user_errors
@@ -25,14 +24,6 @@ def text_queue() -> dict:
     if not any(s.is_served for s in models_for("text-generation")):
         return {"concurrency_id": MODEL_CONCURRENCY_ID}
     return {"concurrency_id": TEXT_CONCURRENCY_ID, "concurrency_limit": settings.CONCURRENCY + settings.ENGINE_SLOTS}
-
-
-def runs_here(key: str) -> bool:
-    """Whether `key` runs here (and so needs a model slot); an unknown key is left to the task's own error."""
-    try:
-        return not get_spec(key).is_served
-    except UserError:  # the task says what is wrong with the key
-        return True
 
 
 def text_info(lang: str, request: TextRequest, u: TextUpdate) -> dict:

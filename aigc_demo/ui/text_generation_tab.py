@@ -14,7 +14,7 @@ import gradio as gr
 from gradio.i18n import I18nData
 
 from aigc_demo import settings
-from aigc_demo.catalog import default_model, get_spec, models_for
+from aigc_demo.catalog import default_model, get_spec, models_for, runs_here
 from aigc_demo.tasks.common.validation import resolve_seed, too_long
 from aigc_demo.tasks.text.text_generation import PRESETS, GenerationParams, TextRequest, TextUpdate
 from aigc_demo.ui import compare_view, first_visit
@@ -26,7 +26,7 @@ from aigc_demo.ui.forgiving import bounded_slider, seed_controls
 from aigc_demo.ui.handlers import bound
 from aigc_demo.ui.i18n import t
 from aigc_demo.ui.stopping import Stopper, stopped_note
-from aigc_demo.ui.text_api import GenerateFn, runs_here, text_info, text_queue
+from aigc_demo.ui.text_api import GenerateFn, text_info, text_queue
 from aigc_demo.ui.text_controls import (
     CUSTOM,
     PRESET_LABELS,
