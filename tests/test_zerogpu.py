@@ -134,3 +134,12 @@ def test_on_zerogpu_every_local_model_is_placed_at_start_up(monkeypatch):
     assert "sd-safety-checker" not in keys  # opt-in: 1.2 GB of GPU memory only when asked for
     monkeypatch.setattr(settings, "SAFETY_CHECKER", True)
     assert "sd-safety-checker" in zerogpu.startup_keys()
+
+
+def test_routing_counts_an_unknown_or_malformed_model_as_local():
+    """The task then refuses it with a sentence; the routing rule itself never raises (a list is not a key)."""
+    from types import SimpleNamespace
+
+    assert zerogpu.runs_locally({"req": SimpleNamespace(model=["gpt2"])})
+    assert zerogpu.runs_locally({"req": SimpleNamespace(model="no-such-model")})
+    assert zerogpu.runs_locally({"req": None})  # the default text model runs here on twins
